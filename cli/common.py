@@ -1,0 +1,103 @@
+"""What every CLI command shares: settings, error reporting, output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any, Awaitable, Callable, Iterable, NoReturn, Sequence, TypeVar
+
+import typer
+
+from pbx.core.errors import InvalidInput
+from pbx.runtime.settings import Settings, load_settings
+from pbx.runtime.wiring import directory_service, prepare_home
+from pbx.services.directory import DirectoryService
+
+T = TypeVar("T")
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    """Settings for this command: PBX_HOME, its pbx.toml, then PBX_* variables."""
+    try:
+        return prepare_home(load_settings())
+    except InvalidInput as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+
+
+def run(coro: Awaitable[T]) -> T:
+    """Run a service call; bad input becomes one line on stderr and exit status 2."""
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except InvalidInput as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    except (ConnectionError, OSError, RuntimeError) as exc:
+        fail(str(exc) or exc.__class__.__name__)
+
+
+def with_directory(action: Callable[[DirectoryService], Awaitable[T]]) -> T:
+    """Run `action` against the directory service of the current data directory."""
+    cfg = settings()
+
+    async def go() -> T:
+        async with directory_service(cfg) as service:
+            return await action(service)
+
+    return run(go())
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "-"
+    return str(value)
+
+
+def emit_rows(rows: Sequence[dict[str, Any]], as_json: bool, columns: Iterable[str] | None = None) -> None:
+    """Print rows as JSON or as an aligned table."""
+    if as_json:
+        typer.echo(json.dumps(list(rows), indent=2, sort_keys=False))
+        return
+    if not rows:
+        typer.echo("(none)")
+        return
+    cols = list(columns) if columns is not None else list(rows[0])
+    table = [[c.upper() for c in cols]] + [[_cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(cols))]
+    for line in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+
+
+def emit_one(row: dict[str, Any], as_json: bool) -> None:
+    """Print one record as JSON or as `key: value` lines."""
+    if as_json:
+        typer.echo(json.dumps(row, indent=2))
+        return
+    width = max(len(k) for k in row)
+    for key, value in row.items():
+        typer.echo(f"{key.ljust(width)}  {_cell(value)}")
+
+
+def done(message: str) -> None:
+    typer.echo(message)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,236 @@
+"""The phone-system directory as immutable values.
+
+Entities refer to each other by their natural keys (user name, extension
+number, group name, box name, schedule name) so that the pure core can reason
+about a whole directory without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    TECHNICIAN = "technician"
+
+
+class RingTarget(StrEnum):
+    SOFTPHONE = "softphone"
+    CELL = "cell"
+    BOTH = "both"
+
+
+class Strategy(StrEnum):
+    RING_ALL = "ring-all"
+    SEQUENTIAL = "sequential"
+    LONGEST_IDLE = "longest-idle"
+    ROUND_ROBIN = "round-robin"
+    FEWEST_CALLS = "fewest-calls"
+    RANDOM = "random"
+
+
+class BoxKind(StrEnum):
+    PERSONAL = "personal"
+    SHARED = "shared"
+
+
+class DestKind(StrEnum):
+    EXTENSION = "ext"
+    GROUP = "group"
+
+
+class AfterHoursKind(StrEnum):
+    ONCALL = "oncall"
+    NUMBER = "number"
+    VOICEMAIL = "voicemail"
+
+
+class JobStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class User:
+    """A team member."""
+
+    name: str
+    email: str
+    mobile: str | None = None
+    role: Role = Role.TECHNICIAN
+    oncall_write: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A 3-4 digit extension: one SIP endpoint of one user."""
+
+    number: str
+    user: str
+    sip_password: str
+    ring: RingTarget = RingTarget.SOFTPHONE
+    dnd: bool = False
+    voicemail_box: str | None = None
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a business number rings in business hours: an extension or a ring group."""
+
+    kind: DestKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.name}"
+
+
+@dataclass(frozen=True)
+class BusinessNumber:
+    """A public number (E.164) that callers dial."""
+
+    e164: str
+    label: str
+    active: bool = True
+    provider: str | None = None
+    provider_ref: str | None = None
+    assigned_user: str | None = None
+    destination: Destination | None = None
+    forward: str | None = None
+    schedule: str | None = None
+
+
+@dataclass(frozen=True)
+class RingGroup:
+    """Extensions rung together or in turn under one strategy."""
+
+    name: str
+    strategy: Strategy
+    members: tuple[str, ...]
+    ring_timeout: int = 20
+    timeout: int = 60
+    extension: str | None = None
+    fallback_box: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class OpenRange:
+    """Open from `start` to `end` (minutes after midnight, end exclusive) on `weekday` (0 = Monday)."""
+
+    weekday: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class AfterHoursStep:
+    """One step of the after-hours chain: the on-call technician, a number, or a voicemail box."""
+
+    kind: AfterHoursKind
+    target: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind is AfterHoursKind.ONCALL:
+            return "oncall"
+        if self.kind is AfterHoursKind.NUMBER:
+            return self.target or ""
+        return f"voicemail:{self.target}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Weekly open hours in a time zone, closed dates, and what happens after hours."""
+
+    name: str
+    tz: str
+    hours: tuple[OpenRange, ...]
+    holidays: tuple[date, ...] = ()
+    after_hours: tuple[AfterHoursStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class VoicemailBox:
+    """A voicemail box; personal boxes belong to one user, shared boxes notify several."""
+
+    name: str
+    kind: BoxKind = BoxKind.SHARED
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Customer:
+    name: str
+    phones: tuple[str, ...]
+    owner: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    customer_id: int
+    title: str
+    status: JobStatus = JobStatus.OPEN
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Trunk:
+    """A SIP trunk to a provider: outbound registration and inbound identify."""
+
+    name: str
+    host: str
+    username: str
+    password: str
+    port: int = 5060
+    from_domain: str | None = None
+
+
+Entity = (
+    User | Extension | BusinessNumber | RingGroup | Schedule | VoicemailBox | Customer | Job | Trunk
+)
+
+
+@dataclass(frozen=True)
+class Directory:
+    """A snapshot of the whole phone-system directory."""
+
+    users: tuple[User, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+    numbers: tuple[BusinessNumber, ...] = ()
+    groups: tuple[RingGroup, ...] = ()
+    schedules: tuple[Schedule, ...] = ()
+    boxes: tuple[VoicemailBox, ...] = ()
+    customers: tuple[Customer, ...] = ()
+    jobs: tuple[Job, ...] = ()
+    trunks: tuple[Trunk, ...] = ()
+
+    def user(self, name: str) -> User | None:
+        return next((u for u in self.users if u.name == name), None)
+
+    def extension(self, number: str) -> Extension | None:
+        return next((e for e in self.extensions if e.number == number), None)
+
+    def number(self, e164: str) -> BusinessNumber | None:
+        return next((n for n in self.numbers if n.e164 == e164), None)
+
+    def group(self, name: str) -> RingGroup | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+    def schedule(self, name: str) -> Schedule | None:
+        return next((s for s in self.schedules if s.name == name), None)
+
+    def box(self, name: str) -> VoicemailBox | None:
+        return next((b for b in self.boxes if b.name == name), None)
+
+    def trunk(self, name: str) -> Trunk | None:
+        return next((t for t in self.trunks if t.name == name), None)
+
+    def customer(self, ident: int) -> Customer | None:
+        return next((c for c in self.customers if c.id == ident), None)
+
+    def extensions_of(self, user: str) -> tuple[Extension, ...]:
+        return tuple(e for e in self.extensions if e.user == user)

@@ -1,0 +1,210 @@
+"""Validation of the small values that admins type: extensions, names, emails, choices.
+
+Every function returns the cleaned value (stripped, canonical case) or raises
+InvalidInput(field, reason) whose reason quotes the bad value and, for choices,
+lists the allowed ones.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+from typing import TypeVar
+
+from pbx.core.errors import InvalidInput
+from pbx.core.model import Destination, DestKind, RingTarget, Role, Strategy
+
+__all__ = [
+    "EMERGENCY_NUMBERS",
+    "NAME_MAX",
+    "csv_list",
+    "destination",
+    "email",
+    "extension_number",
+    "name",
+    "provider_ref",
+    "ring_target",
+    "role",
+    "seconds",
+    "strategy",
+]
+
+# Numbers that a phone anywhere must be able to dial to reach emergency (or
+# crisis) services. No extension may equal one or start with one, so that
+# neither the dialplan nor a phone's digit map ever waits for more digits.
+EMERGENCY_NUMBERS: tuple[str, ...] = ("911", "112", "999", "988", "000")
+
+NAME_MAX = 80
+_EMAIL_MAX = 254
+_PROVIDER_REF_MAX = 128
+
+_EXTENSION_RE = re.compile(r"[1-9][0-9]{2,3}")
+_SECONDS_RE = re.compile(r"([0-9]+)\s*s?")
+_PROVIDER_REF_RE = re.compile(r"[A-Za-z0-9._:-]+")
+_EMAIL_LOCAL_FORBIDDEN = set('<>()[]\\,;:"')
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def extension_number(s: str, field: str = "extension") -> str:
+    """Return a valid extension number: 3 or 4 digits, first digit 1-9.
+
+    A leading 0 is refused (0 is the operator / outside-line prefix on many
+    systems and "000" is an emergency number), and so is any extension that
+    equals or starts with an emergency number (911, 112, 999, 988, 000).
+    """
+    text = s.strip()
+    if not _EXTENSION_RE.fullmatch(text):
+        raise InvalidInput(field, f"{s!r} is not an extension (3 or 4 digits, not starting with 0)")
+    for emergency in EMERGENCY_NUMBERS:
+        if text.startswith(emergency):
+            raise InvalidInput(
+                field,
+                f"{text!r} would collide with the emergency number {emergency}; choose another",
+            )
+    return text
+
+
+def _has_control(s: str) -> bool:
+    return any(unicodedata.category(ch)[0] == "C" or ch in "\u2028\u2029" for ch in s)
+
+
+def name(field: str, s: str) -> str:
+    """Return `s` stripped: a non-empty display/lookup name of at most 80 characters.
+
+    Control and format characters are refused, and so are commas because the
+    CLI takes lists of names as comma-separated values.
+    """
+    text = s.strip()
+    if not text:
+        raise InvalidInput(field, "is empty; give a name")
+    if _has_control(text):
+        raise InvalidInput(field, f"{s!r} contains a control character")
+    if "," in text:
+        raise InvalidInput(field, f"{text!r} contains a comma (lists are comma-separated)")
+    if len(text) > NAME_MAX:
+        raise InvalidInput(
+            field, f"{text!r} is {len(text)} characters long; the limit is {NAME_MAX}"
+        )
+    return text
+
+
+def email(s: str, field: str = "email") -> str:
+    """Return a sanity-checked email address with its domain lower-cased.
+
+    Checks: exactly one "@", a non-empty local part without spaces, quotes or
+    list punctuation, and a domain of at least two dot-separated labels made of
+    letters, digits and inner hyphens. Deliverability is not checked.
+    """
+    text = s.strip()
+    bad = f"{s!r} is not an email address (e.g. 'ana@example.com')"
+    if not text or len(text) > _EMAIL_MAX or _has_control(text):
+        raise InvalidInput(field, bad)
+    if any(ch.isspace() for ch in text) or text.count("@") != 1:
+        raise InvalidInput(field, bad)
+    local, domain = text.split("@")
+    if not local or len(local) > 64 or any(ch in _EMAIL_LOCAL_FORBIDDEN for ch in local):
+        raise InvalidInput(field, bad)
+    labels = domain.split(".")
+    if len(labels) < 2:
+        raise InvalidInput(field, f"{s!r} is not an email address (the domain has no dot)")
+    for label in labels:
+        if (
+            not label
+            or label.startswith("-")
+            or label.endswith("-")
+            or not all(ch.isalnum() or ch == "-" for ch in label)
+        ):
+            raise InvalidInput(field, bad)
+    return f"{local}@{domain.lower()}"
+
+
+def _choice(field: str, s: str, enum: type[E]) -> E:
+    key = re.sub(r"[\s_]+", "-", s.strip().lower())
+    for member in enum:
+        if member.value == key:
+            return member
+    allowed = ", ".join(m.value for m in enum)
+    raise InvalidInput(field, f"{s!r} is not one of: {allowed}")
+
+
+def role(s: str) -> Role:
+    """Parse a user role, case-insensitively: admin, dispatcher or technician."""
+    return _choice("role", s, Role)
+
+
+def strategy(s: str) -> Strategy:
+    """Parse a ring strategy; "Ring All", "ring_all" and "ring-all" are the same."""
+    return _choice("strategy", s, Strategy)
+
+
+def ring_target(s: str) -> RingTarget:
+    """Parse where a user's calls ring: softphone, cell or both."""
+    return _choice("ring", s, RingTarget)
+
+
+def seconds(field: str, s: str | int, lo: int, hi: int) -> int:
+    """Parse a whole number of seconds ("20", "20s" or 20) within lo..hi inclusive."""
+    if isinstance(s, bool):
+        raise InvalidInput(field, f"{s!r} is not a whole number of seconds")
+    if isinstance(s, int):
+        value = s
+    else:
+        match = _SECONDS_RE.fullmatch(s.strip())
+        if match is None:
+            raise InvalidInput(field, f"{s!r} is not a whole number of seconds")
+        value = int(match.group(1))
+    if not lo <= value <= hi:
+        raise InvalidInput(field, f"{s!r} is out of range ({lo} to {hi} seconds)")
+    return value
+
+
+def destination(s: str, field: str = "destination") -> Destination:
+    """Parse "ext:NUMBER" or "group:NAME" ("extension:" is accepted for "ext:")."""
+    kind_text, sep, target = s.partition(":")
+    kind_key = kind_text.strip().lower()
+    if not sep or kind_key not in ("ext", "extension", "group"):
+        raise InvalidInput(
+            field, f"{s!r} is not ext:NUMBER or group:NAME (e.g. 'ext:101', 'group:Dispatch')"
+        )
+    try:
+        if kind_key == "group":
+            return Destination(DestKind.GROUP, name(field, target))
+        return Destination(DestKind.EXTENSION, extension_number(target, field))
+    except InvalidInput as exc:
+        raise InvalidInput(field, f"in {s!r}: {exc.reason}") from None
+
+
+def provider_ref(s: str, field: str = "provider_ref") -> str:
+    """Return a provider's reference id (e.g. a Twilio SID 'PN0123...') stripped.
+
+    Up to 128 characters of letters, digits and . _ : - ; no spaces.
+    """
+    text = s.strip()
+    if not _PROVIDER_REF_RE.fullmatch(text) or len(text) > _PROVIDER_REF_MAX:
+        raise InvalidInput(
+            field,
+            f"{s!r} is not a provider reference (up to {_PROVIDER_REF_MAX} letters, digits, . _ : -)",
+        )
+    return text
+
+
+def csv_list(field: str, s: str, allow_empty: bool = False) -> tuple[str, ...]:
+    """Split a comma-separated list: items stripped, none empty, none repeated.
+
+    An entirely blank `s` is an error unless `allow_empty`, when it gives ().
+    """
+    if not s.strip():
+        if allow_empty:
+            return ()
+        raise InvalidInput(field, "the list is empty")
+    items = tuple(part.strip() for part in s.split(","))
+    if any(not item for item in items):
+        raise InvalidInput(field, f"{s!r} has an empty item")
+    seen: set[str] = set()
+    for item in items:
+        if item in seen:
+            raise InvalidInput(field, f"{item!r} is listed twice in {s!r}")
+        seen.add(item)
+    return items

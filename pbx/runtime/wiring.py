@@ -1,0 +1,58 @@
+"""The one place that builds services from settings."""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from pbx.adapters import asterisk_process
+from pbx.adapters.ami import Ami
+from pbx.adapters.db.migrate import migrate
+from pbx.adapters.db.repository import SqlRepository, open_repository
+from pbx.runtime.settings import Settings, ensure_secrets
+from pbx.services.config import ConfigService
+from pbx.services.directory import DirectoryService
+
+
+def prepare_home(settings: Settings) -> Settings:
+    """Create the data directory (mode 0700) and its generated secrets if missing."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.home, 0o700)
+    return ensure_secrets(settings)
+
+
+@asynccontextmanager
+async def repository(settings: Settings) -> AsyncIterator[SqlRepository]:
+    """The directory database, migrated to the current schema."""
+    url = settings.effective_database_url
+    await migrate(url)
+    repo = await open_repository(url)
+    try:
+        yield repo
+    finally:
+        await repo.close()
+
+
+@asynccontextmanager
+async def directory_service(settings: Settings) -> AsyncIterator[DirectoryService]:
+    async with repository(settings) as repo:
+        yield DirectoryService(repo, settings.default_region, settings.allow_international)
+
+
+@asynccontextmanager
+async def config_service(settings: Settings) -> AsyncIterator[ConfigService]:
+    """The config renderer, for the way this host runs Asterisk."""
+    host = asterisk_process.locate(settings)
+    async with repository(settings) as repo:
+        yield ConfigService(settings, repo, host.asterisk_dir_view)
+
+
+@asynccontextmanager
+async def ami_connection(settings: Settings) -> AsyncIterator[Ami]:
+    """A logged-in AMI connection to the local Asterisk."""
+    ami = await Ami.connect("127.0.0.1", settings.ami_port, settings.ami_user, settings.ami_secret)
+    try:
+        yield ami
+    finally:
+        await ami.close()

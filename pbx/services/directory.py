@@ -1,0 +1,489 @@
+"""The directory service: every admin change to users, extensions, numbers, groups,
+schedules, voicemail boxes, customers, jobs and trunks.
+
+The CLI and the API call these methods with raw user input; values are
+validated and normalised by the pure core, cross-references are checked
+against a fresh snapshot by `pbx.core.rules`, then the repository stores the
+change atomically. Any bad input raises `InvalidInput` before anything is stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import replace
+from typing import Sequence
+
+from pbx.core import phone, rules, schedule, validate
+from pbx.core.errors import InvalidInput, NotFound
+from pbx.core.model import (
+    BoxKind,
+    BusinessNumber,
+    Customer,
+    Directory,
+    Extension,
+    Job,
+    JobStatus,
+    RingGroup,
+    Schedule,
+    Trunk,
+    User,
+    VoicemailBox,
+)
+from pbx.services.ports import Repository
+
+SIP_PASSWORD_LENGTH = 24
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_sip_password() -> str:
+    """A random SIP password: 24 letters and digits (about 140 bits)."""
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(SIP_PASSWORD_LENGTH))
+
+
+def personal_box_name(number: str) -> str:
+    return f"ext-{number}"
+
+
+class DirectoryService:
+    """Validated changes to the phone-system directory."""
+
+    def __init__(self, repo: Repository, region: str, allow_international: bool = False) -> None:
+        self.repo = repo
+        self.region = region
+        self.allow_international = allow_international
+
+    async def snapshot(self) -> Directory:
+        return await self.repo.snapshot()
+
+    # -- helpers -----------------------------------------------------------
+
+    def _phone(self, raw: str, field: str) -> str:
+        return phone.normalize(raw, self.region, field)
+
+    def _dialable(self, raw: str, field: str) -> str:
+        """A number we will dial out to: international only when enabled."""
+        e164 = self._phone(raw, field)
+        if not self.allow_international and phone.is_international(e164, self.region):
+            raise InvalidInput(
+                field,
+                f"{e164} is an international number and international dialling is disabled "
+                "(set allow_international = true to enable it)",
+            )
+        return e164
+
+    @staticmethod
+    def _optional(raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        raw = raw.strip()
+        return raw or None
+
+    # -- users -------------------------------------------------------------
+
+    async def add_user(
+        self,
+        name: str,
+        email: str,
+        mobile: str | None = None,
+        role: str = "technician",
+        oncall_write: bool = False,
+    ) -> User:
+        user = User(
+            name=validate.name("name", name),
+            email=validate.email(email),
+            mobile=self._dialable(mobile, "mobile") if mobile else None,
+            role=validate.role(role),
+            oncall_write=oncall_write,
+        )
+        d = await self.snapshot()
+        rules.check_user(d, user)
+        return await self.repo.add(user)
+
+    async def get_user(self, name: str) -> User:
+        return rules.require_user(await self.snapshot(), name)
+
+    async def update_user(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        email: str | None = None,
+        mobile: str | None = None,
+        role: str | None = None,
+        oncall_write: bool | None = None,
+        active: bool | None = None,
+    ) -> User:
+        d = await self.snapshot()
+        old = rules.require_user(d, name)
+        new = old
+        if new_name is not None:
+            new = replace(new, name=validate.name("name", new_name))
+        if email is not None:
+            new = replace(new, email=validate.email(email))
+        if mobile is not None:
+            new = replace(new, mobile=self._dialable(mobile, "mobile") if mobile.strip() else None)
+        if role is not None:
+            new = replace(new, role=validate.role(role))
+        if oncall_write is not None:
+            new = replace(new, oncall_write=oncall_write)
+        if active is not None:
+            new = replace(new, active=active)
+        rules.check_user(d, new, previous=old)
+        return await self.repo.replace(old, new)
+
+    async def remove_user(self, name: str) -> None:
+        d = await self.snapshot()
+        user = rules.require_user(d, name)
+        rules.check_user_removal(d, user)
+        await self.repo.remove(user)
+
+    # -- extensions --------------------------------------------------------
+
+    async def add_extension(self, number: str, user: str, ring: str = "softphone") -> Extension:
+        number = validate.extension_number(number)
+        ext = Extension(
+            number=number,
+            user=user,
+            sip_password=new_sip_password(),
+            ring=validate.ring_target(ring),
+            voicemail_box=personal_box_name(number),
+        )
+        d = await self.snapshot()
+        rules.check_extension(d, ext)
+        box = VoicemailBox(name=personal_box_name(number), kind=BoxKind.PERSONAL, members=(user,))
+        if d.box(box.name) is not None:
+            raise InvalidInput("extension", f"a voicemail box named '{box.name}' already exists")
+        await self.repo.add(box)
+        try:
+            return await self.repo.add(ext)
+        except InvalidInput:
+            await self.repo.remove(box)
+            raise
+
+    async def update_extension(
+        self,
+        number: str,
+        *,
+        user: str | None = None,
+        ring: str | None = None,
+        dnd: bool | None = None,
+        new_password: bool = False,
+    ) -> Extension:
+        d = await self.snapshot()
+        old = rules.require_extension(d, number)
+        new = old
+        if user is not None:
+            new = replace(new, user=user)
+        if ring is not None:
+            new = replace(new, ring=validate.ring_target(ring))
+        if dnd is not None:
+            new = replace(new, dnd=dnd)
+        if new_password:
+            new = replace(new, sip_password=new_sip_password())
+        rules.check_extension(d, new, previous=old)
+        result = await self.repo.replace(old, new)
+        box = d.box(old.voicemail_box) if old.voicemail_box else None
+        if user is not None and box is not None and box.kind is BoxKind.PERSONAL:
+            await self.repo.replace(box, replace(box, members=(new.user,)))
+        return result
+
+    async def remove_extension(self, number: str) -> None:
+        d = await self.snapshot()
+        ext = rules.require_extension(d, number)
+        rules.check_extension_removal(d, ext)
+        await self.repo.remove(ext)
+        box = d.box(ext.voicemail_box) if ext.voicemail_box else None
+        if box is not None and box.kind is BoxKind.PERSONAL:
+            await self.repo.remove(box)
+
+    # -- business numbers --------------------------------------------------
+
+    async def add_number(
+        self,
+        e164: str,
+        label: str,
+        *,
+        provider: str | None = None,
+        provider_ref: str | None = None,
+        assign: str | None = None,
+        dest: str | None = None,
+        forward: str | None = None,
+        schedule_name: str | None = None,
+    ) -> BusinessNumber:
+        num = BusinessNumber(
+            e164=self._phone(e164, "number"),
+            label=validate.name("label", label),
+            provider=validate.name("provider", provider) if provider else None,
+            provider_ref=validate.provider_ref(provider_ref) if provider_ref else None,
+            assigned_user=self._optional(assign),
+            destination=validate.destination(dest) if dest else None,
+            forward=self._dialable(forward, "forward") if forward else None,
+            schedule=self._optional(schedule_name),
+        )
+        d = await self.snapshot()
+        rules.check_number(d, num)
+        return await self.repo.add(num)
+
+    async def get_number(self, e164: str) -> BusinessNumber:
+        return rules.require_number(await self.snapshot(), self._phone(e164, "number"))
+
+    async def update_number(
+        self,
+        e164: str,
+        *,
+        label: str | None = None,
+        provider: str | None = None,
+        provider_ref: str | None = None,
+        dest: str | None = None,
+        forward: str | None = None,
+        schedule_name: str | None = None,
+        active: bool | None = None,
+        force: bool = False,
+    ) -> BusinessNumber:
+        """Change a number. Empty strings clear dest/forward/schedule.
+
+        The provider and its reference id are set when the number is provisioned;
+        changing them can break call routing, so it takes `force`.
+        """
+        d = await self.snapshot()
+        old = rules.require_number(d, self._phone(e164, "number"))
+        new = old
+        if label is not None:
+            new = replace(new, label=validate.name("label", label))
+        for field, raw in (("provider", provider), ("provider_ref", provider_ref)):
+            if raw is None:
+                continue
+            current = getattr(old, field)
+            if current is not None and current != raw and not force:
+                raise InvalidInput(
+                    field,
+                    f"is set by the provider ({current!r}); changing it can break call routing "
+                    "(use --force if you really mean it)",
+                )
+            value = None
+            if raw.strip():
+                value = (
+                    validate.provider_ref(raw)
+                    if field == "provider_ref"
+                    else validate.name(field, raw)
+                )
+            new = replace(new, **{field: value})
+        if dest is not None:
+            new = replace(new, destination=validate.destination(dest) if dest.strip() else None)
+        if forward is not None:
+            new = replace(new, forward=self._dialable(forward, "forward") if forward.strip() else None)
+        if schedule_name is not None:
+            new = replace(new, schedule=self._optional(schedule_name))
+        if active is not None:
+            new = replace(new, active=active)
+        rules.check_number(d, new, previous=old)
+        return await self.repo.replace(old, new)
+
+    async def assign_number(self, e164: str, user: str) -> BusinessNumber:
+        d = await self.snapshot()
+        old = rules.require_number(d, self._phone(e164, "number"))
+        rules.check_number_assignment(d, old, user)
+        new = replace(old, assigned_user=user)
+        rules.check_number(d, new, previous=old)
+        return await self.repo.replace(old, new)
+
+    async def unassign_number(self, e164: str) -> BusinessNumber:
+        d = await self.snapshot()
+        old = rules.require_number(d, self._phone(e164, "number"))
+        return await self.repo.replace(old, replace(old, assigned_user=None))
+
+    async def set_number_active(self, e164: str, active: bool) -> BusinessNumber:
+        return await self.update_number(e164, active=active)
+
+    # -- ring groups -------------------------------------------------------
+
+    async def add_group(
+        self,
+        name: str,
+        strategy: str,
+        members: str,
+        *,
+        ring_timeout: int | str = 20,
+        timeout: int | str = 60,
+        ext: str | None = None,
+        fallback_box: str | None = None,
+    ) -> RingGroup:
+        group = RingGroup(
+            name=validate.name("name", name),
+            strategy=validate.strategy(strategy),
+            members=tuple(validate.extension_number(m, "members") for m in validate.csv_list("members", members)),
+            ring_timeout=validate.seconds("ring_timeout", ring_timeout, 5, 300),
+            timeout=validate.seconds("timeout", timeout, 5, 3600),
+            extension=validate.extension_number(ext, "ext") if ext else None,
+            fallback_box=self._optional(fallback_box),
+        )
+        d = await self.snapshot()
+        rules.check_group(d, group)
+        return await self.repo.add(group)
+
+    async def update_group(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        strategy: str | None = None,
+        members: str | None = None,
+        ring_timeout: int | str | None = None,
+        timeout: int | str | None = None,
+        ext: str | None = None,
+        fallback_box: str | None = None,
+    ) -> RingGroup:
+        d = await self.snapshot()
+        old = rules.require_group(d, name)
+        new = old
+        if new_name is not None:
+            new = replace(new, name=validate.name("name", new_name))
+        if strategy is not None:
+            new = replace(new, strategy=validate.strategy(strategy))
+        if members is not None:
+            new = replace(
+                new,
+                members=tuple(
+                    validate.extension_number(m, "members")
+                    for m in validate.csv_list("members", members)
+                ),
+            )
+        if ring_timeout is not None:
+            new = replace(new, ring_timeout=validate.seconds("ring_timeout", ring_timeout, 5, 300))
+        if timeout is not None:
+            new = replace(new, timeout=validate.seconds("timeout", timeout, 5, 3600))
+        if ext is not None:
+            new = replace(new, extension=validate.extension_number(ext, "ext") if ext.strip() else None)
+        if fallback_box is not None:
+            new = replace(new, fallback_box=self._optional(fallback_box))
+        rules.check_group(d, new, previous=old)
+        return await self.repo.replace(old, new)
+
+    async def remove_group(self, name: str) -> None:
+        d = await self.snapshot()
+        group = rules.require_group(d, name)
+        rules.check_group_removal(d, group)
+        await self.repo.remove(group)
+
+    # -- schedules ---------------------------------------------------------
+
+    async def add_schedule(
+        self,
+        name: str,
+        tz: str,
+        hours: Sequence[str],
+        holidays: Sequence[str] = (),
+        after_hours: str | None = None,
+    ) -> Schedule:
+        sched = Schedule(
+            name=validate.name("name", name),
+            tz=schedule.parse_timezone(tz),
+            hours=schedule.build_hours(hours),
+            holidays=tuple(sorted({schedule.parse_holiday(h) for h in holidays})),
+            after_hours=schedule.parse_after_hours(after_hours, self.region) if after_hours else (),
+        )
+        for step in sched.after_hours:
+            if step.target and step.target.startswith("+"):
+                self._dialable(step.target, "after_hours")
+        d = await self.snapshot()
+        rules.check_schedule(d, sched)
+        return await self.repo.add(sched)
+
+    async def get_schedule(self, name: str) -> Schedule:
+        return rules.require_schedule(await self.snapshot(), name)
+
+    async def remove_schedule(self, name: str) -> None:
+        d = await self.snapshot()
+        sched = rules.require_schedule(d, name)
+        rules.check_schedule_removal(d, sched)
+        await self.repo.remove(sched)
+
+    # -- voicemail boxes ---------------------------------------------------
+
+    async def add_box(self, name: str, members: str | None = None) -> VoicemailBox:
+        box = VoicemailBox(
+            name=validate.name("name", name),
+            kind=BoxKind.SHARED,
+            members=validate.csv_list("members", members) if members else (),
+        )
+        d = await self.snapshot()
+        rules.check_box(d, box)
+        return await self.repo.add(box)
+
+    async def remove_box(self, name: str) -> None:
+        d = await self.snapshot()
+        box = rules.require_box(d, name)
+        rules.check_box_removal(d, box)
+        await self.repo.remove(box)
+
+    # -- customers and jobs ------------------------------------------------
+
+    async def add_customer(
+        self, name: str, phones: Sequence[str], owner: str | None = None
+    ) -> Customer:
+        normalised: list[str] = []
+        for raw in phones:
+            e164 = self._phone(raw, "phone")
+            if e164 not in normalised:
+                normalised.append(e164)
+        customer = Customer(
+            name=validate.name("name", name), phones=tuple(normalised), owner=self._optional(owner)
+        )
+        d = await self.snapshot()
+        rules.check_customer(d, customer)
+        return await self.repo.add(customer)
+
+    async def get_customer(self, ref: str) -> tuple[Customer, tuple[Job, ...]]:
+        d = await self.snapshot()
+        customer = rules.find_customer(d, ref)
+        return customer, tuple(j for j in d.jobs if j.customer_id == customer.id)
+
+    async def add_job(self, customer: str, title: str) -> Job:
+        d = await self.snapshot()
+        found = rules.find_customer(d, customer)
+        assert found.id is not None
+        job = Job(customer_id=found.id, title=validate.name("title", title))
+        return await self.repo.add(job)
+
+    async def set_job_status(self, ident: int, status: str) -> Job:
+        d = await self.snapshot()
+        job = next((j for j in d.jobs if j.id == ident), None)
+        if job is None:
+            raise NotFound("job", f"no such job {ident}")
+        try:
+            new_status = JobStatus(status)
+        except ValueError:
+            raise InvalidInput("status", f"'{status}' is not one of open, closed") from None
+        return await self.repo.replace(job, replace(job, status=new_status))
+
+    # -- trunks ------------------------------------------------------------
+
+    async def add_trunk(
+        self,
+        name: str,
+        host: str,
+        username: str,
+        password: str,
+        port: int | str = 5060,
+        from_domain: str | None = None,
+    ) -> Trunk:
+        trunk = Trunk(
+            name=validate.name("name", name),
+            host=validate.hostname(host),
+            username=validate.name("username", username),
+            password=validate.secret("password", password),
+            port=validate.seconds("port", port, 1, 65535),
+            from_domain=validate.hostname(from_domain, "from_domain") if from_domain else None,
+        )
+        d = await self.snapshot()
+        if d.trunk(trunk.name) is not None:
+            raise InvalidInput("name", f"a trunk named '{trunk.name}' already exists")
+        return await self.repo.add(trunk)
+
+    async def remove_trunk(self, name: str) -> None:
+        d = await self.snapshot()
+        trunk = d.trunk(name)
+        if trunk is None:
+            raise NotFound("trunk", f"no such trunk '{name}'")
+        await self.repo.remove(trunk)

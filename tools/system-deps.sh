@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the Debian packages pbx needs, if they are missing.
+set -euo pipefail
+
+need=()
+command -v sipp >/dev/null || need+=(sip-tester)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v runuser >/dev/null || need+=(util-linux)
+if ! command -v asterisk >/dev/null; then
+  command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+fi
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing Debian packages: ${need[*]}"
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
