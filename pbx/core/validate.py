@@ -22,6 +22,11 @@ __all__ = [
     "destination",
     "email",
     "extension_number",
+    "hostname",
+    "identifier",
+    "port",
+    "secret",
+    "sip_user",
     "name",
     "provider_ref",
     "ring_target",
@@ -208,3 +213,60 @@ def csv_list(field: str, s: str, allow_empty: bool = False) -> tuple[str, ...]:
             raise InvalidInput(field, f"{item!r} is listed twice in {s!r}")
         seen.add(item)
     return items
+
+
+_IDENTIFIER_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+_HOSTNAME_RE = re.compile(
+    r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+_IPV4_RE = re.compile(r"(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}")
+_SIP_USER_RE = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
+_SECRET_FORBIDDEN = set(";#\"\\")
+
+
+def identifier(field: str, s: str) -> str:
+    """A name that ends up in Asterisk config section names (e.g. a trunk):
+    a letter, then up to 39 letters, digits, '_' or '-'."""
+    text = s.strip()
+    if not _IDENTIFIER_RE.fullmatch(text):
+        raise InvalidInput(
+            field, f"{s!r} must be a letter then up to 39 letters, digits, '_' or '-'"
+        )
+    return text
+
+
+def hostname(s: str, field: str = "host") -> str:
+    """A DNS host name or IPv4 address, lower-cased."""
+    text = s.strip().lower()
+    if not (_IPV4_RE.fullmatch(text) or (_HOSTNAME_RE.fullmatch(text) and not text.isdigit())):
+        raise InvalidInput(field, f"{s!r} is not a host name or IPv4 address")
+    return text
+
+
+def sip_user(s: str, field: str = "username") -> str:
+    """A SIP user name: 1-64 letters, digits or . _ @ + -."""
+    text = s.strip()
+    if not _SIP_USER_RE.fullmatch(text):
+        raise InvalidInput(field, f"{s!r} is not a SIP user name (letters, digits, . _ @ + -)")
+    return text
+
+
+def secret(field: str, s: str) -> str:
+    """A password stored in Asterisk's config: 8-128 printable characters, no spaces,
+    and none of ; # \" \\ (they would need escaping in a config file)."""
+    if not 8 <= len(s) <= 128:
+        raise InvalidInput(field, "must be 8 to 128 characters long")
+    if any(c.isspace() or not c.isprintable() or c in _SECRET_FORBIDDEN for c in s):
+        raise InvalidInput(field, 'may not contain spaces or any of ; # " \\')
+    return s
+
+
+def port(field: str, s: str | int) -> int:
+    """A UDP/TCP port number, 1-65535."""
+    try:
+        value = int(s)
+    except (TypeError, ValueError):
+        raise InvalidInput(field, f"{s!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise InvalidInput(field, f"{value} is not a port number (1 to 65535)")
+    return value

@@ -217,7 +217,7 @@ class DirectoryService:
             provider=validate.name("provider", provider) if provider else None,
             provider_ref=validate.provider_ref(provider_ref) if provider_ref else None,
             assigned_user=self._optional(assign),
-            destination=validate.destination(dest) if dest else None,
+            destination=validate.destination(dest, "dest") if dest else None,
             forward=self._dialable(forward, "forward") if forward else None,
             schedule=self._optional(schedule_name),
         )
@@ -270,7 +270,7 @@ class DirectoryService:
                 )
             new = replace(new, **{field: value})
         if dest is not None:
-            new = replace(new, destination=validate.destination(dest) if dest.strip() else None)
+            new = replace(new, destination=validate.destination(dest, "dest") if dest.strip() else None)
         if forward is not None:
             new = replace(new, forward=self._dialable(forward, "forward") if forward.strip() else None)
         if schedule_name is not None:
@@ -469,11 +469,11 @@ class DirectoryService:
         from_domain: str | None = None,
     ) -> Trunk:
         trunk = Trunk(
-            name=validate.name("name", name),
+            name=validate.identifier("name", name),
             host=validate.hostname(host),
-            username=validate.name("username", username),
+            username=validate.sip_user(username),
             password=validate.secret("password", password),
-            port=validate.seconds("port", port, 1, 65535),
+            port=validate.port("port", port),
             from_domain=validate.hostname(from_domain, "from_domain") if from_domain else None,
         )
         d = await self.snapshot()

@@ -1,0 +1,265 @@
+"""A thin client for Asterisk's REST Interface (ARI) on aiohttp: REST + events websocket.
+
+The `ari` package on PyPI is Python 2 only, so this is our own. One aiohttp
+session per client; the Authorization header is built here (aiohttp 3.14
+deprecates `BasicAuth`). `run()` keeps the events websocket up, reconnecting
+with a capped backoff; Asterisk keeps no events for an application while it
+is disconnected, so `on_connect` is where the caller reconciles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+BACKOFF_MIN = 0.5
+BACKOFF_MAX = 5.0
+
+
+class AriError(RuntimeError):
+    """Asterisk answered an ARI request with an error status."""
+
+    def __init__(self, method: str, path: str, status: int, message: str) -> None:
+        super().__init__(f"ARI {method} {path}: {status} {message}".rstrip())
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AriEvent:
+    """One event from the ARI websocket: its `type` and the decoded JSON object."""
+
+    type: str
+    data: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def channel_id(self) -> str | None:
+        """The id of the event's channel, when it has one."""
+        channel = self.data.get("channel")
+        return channel.get("id") if isinstance(channel, dict) else None
+
+    @property
+    def args(self) -> list[str]:
+        """The Stasis() application arguments (StasisStart)."""
+        return list(self.data.get("args") or [])
+
+
+EventHandler = Callable[[AriEvent], Awaitable[None]]
+ConnectHook = Callable[[], Awaitable[None]]
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+class AriClient:
+    """ARI for one Stasis application.
+
+    `base_url` is Asterisk's ARI root, e.g. `http://127.0.0.1:8088/ari`.
+    Create it inside the event loop; call `close()` when done.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        app: str,
+        *,
+        request_timeout: float = 10,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app = app
+        self._username = username
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        self._headers = {"Authorization": f"Basic {token}"}
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._session_obj: aiohttp.ClientSession | None = None
+
+    @property
+    def _session(self) -> aiohttp.ClientSession:
+        if self._session_obj is None or self._session_obj.closed:
+            self._session_obj = aiohttp.ClientSession(headers=self._headers)
+        return self._session_obj
+
+    async def close(self) -> None:
+        """Close the HTTP session (and with it any open websocket)."""
+        if self._session_obj is not None:
+            await self._session_obj.close()
+            self._session_obj = None
+
+    async def __aenter__(self) -> AriClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def request(self, method: str, path: str, *, json_body: Any = None, **params: Any) -> Any:
+        """Call one ARI resource, e.g. `request("DELETE", f"/channels/{id}", reason="normal")`.
+
+        Keyword parameters go to the query string (booleans as true/false,
+        lists comma-joined, None left out); `json_body` is sent as JSON.
+        Returns the decoded JSON answer, None for an empty answer, or bytes for
+        other content (recordings). Raises AriError for an error status and
+        ConnectionError when Asterisk cannot be reached.
+        """
+        query = {k: _query_value(v) for k, v in params.items() if v is not None}
+        url = self.base_url + (path if path.startswith("/") else "/" + path)
+        try:
+            async with self._session.request(
+                method, url, params=query, json=json_body, timeout=self._timeout
+            ) as resp:
+                body = await resp.read()
+                if resp.status >= 400:
+                    raise AriError(method, path, resp.status, _error_message(body, resp.reason))
+                if not body:
+                    return None
+                if resp.content_type == "application/json":
+                    return json.loads(body)
+                return body
+        except (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError) as exc:
+            raise _unreachable(self.base_url, exc) from exc
+
+    async def application_connected(self) -> bool:
+        """True when Asterisk has our application registered (a websocket is attached)."""
+        try:
+            await self.request("GET", f"/applications/{self.app}")
+        except AriError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def _events_url(self) -> str:
+        if self.base_url.startswith("https://"):
+            return "wss://" + self.base_url[len("https://"):] + "/events"
+        return "ws://" + self.base_url.removeprefix("http://") + "/events"
+
+    async def _open_events(self) -> aiohttp.ClientWebSocketResponse:
+        # Credentials go in the Authorization header (ARI also accepts an
+        # api_key query parameter, but URLs end up in logs).
+        params = {"app": self.app, "subscribeAll": "false"}
+        try:
+            return await self._session.ws_connect(self._events_url(), params=params, heartbeat=20)
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status == 401:
+                raise AriError("GET", "/events", 401, f"credentials of {self._username!r} refused") from None
+            raise AriError("GET", "/events", exc.status, exc.message) from None
+        except (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError) as exc:
+            raise _unreachable(self.base_url, exc) from exc
+
+    @staticmethod
+    async def _read_events(ws: aiohttp.ClientWebSocketResponse) -> AsyncIterator[AriEvent]:
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                try:
+                    data = json.loads(msg.data)
+                except ValueError:
+                    log.warning("ARI: undecodable event %.200r", msg.data)
+                    continue
+                if isinstance(data, dict):
+                    yield AriEvent(type=str(data.get("type", "")), data=data)
+            elif msg.type == aiohttp.WSMsgType.ERROR:
+                raise ConnectionError(f"ARI: websocket error ({ws.exception()})")
+
+    async def events(self) -> AsyncIterator[AriEvent]:
+        """Events of the application on one websocket connection; ends when it closes.
+
+        Raises AriError (e.g. 401) or ConnectionError when it cannot connect.
+        """
+        ws = await self._open_events()
+        try:
+            async for event in self._read_events(ws):
+                yield event
+        finally:
+            await ws.close()
+
+    async def run(
+        self,
+        handler: EventHandler,
+        connected: asyncio.Event | None = None,
+        *,
+        on_connect: ConnectHook | None = None,
+    ) -> None:
+        """Keep the events websocket up forever, passing each event to `handler`.
+
+        Reconnects with a backoff from 0.5 s doubling to 5 s (reset once
+        connected). `connected` is set while the websocket is up. After every
+        (re)connection `on_connect` runs before any event is handled: Asterisk
+        keeps nothing for a disconnected application, so reconcile there.
+        Failures of `handler` and `on_connect` are logged, not raised. Logs
+        once per change of state, not per retry. Returns only by cancellation.
+        """
+        delay = BACKOFF_MIN
+        last_problem: str | None = None
+        ever_connected = False
+        while True:
+            try:
+                ws = await self._open_events()
+            except (AriError, ConnectionError) as exc:
+                if str(exc) != last_problem:
+                    log.warning("%s; retrying", exc)
+                    last_problem = str(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            delay = BACKOFF_MIN
+            last_problem = None
+            log.info(
+                "ARI: %s application %r at %s",
+                "reconnected" if ever_connected else "connected",
+                self.app,
+                self.base_url,
+            )
+            ever_connected = True
+            if connected is not None:
+                connected.set()
+            try:
+                if on_connect is not None:
+                    try:
+                        await on_connect()
+                    except Exception:
+                        log.exception("ARI: on_connect hook failed")
+                async for event in self._read_events(ws):
+                    try:
+                        await handler(event)
+                    except Exception:
+                        log.exception("ARI: handling %s failed", event.type)
+            except ConnectionError as exc:
+                log.warning("%s", exc)
+            finally:
+                if connected is not None:
+                    connected.clear()
+                await ws.close()
+            log.warning("ARI: websocket closed; reconnecting")
+            last_problem = None
+
+
+def _error_message(body: bytes, reason: str | None) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data.get("message"):
+        return str(data["message"])
+    text = body.decode("utf-8", "replace").strip()
+    return text[:200] or (reason or "")
+
+
+def _unreachable(base_url: str, exc: BaseException) -> ConnectionError:
+    return ConnectionError(f"ARI: cannot reach {base_url} ({exc or type(exc).__name__})")

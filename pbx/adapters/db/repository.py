@@ -1,0 +1,604 @@
+"""The `Repository` port on SQLAlchemy: rows in, frozen dataclasses out.
+
+Entities refer to each other by natural key in the model and by surrogate id in
+the database; this module translates both ways. Every write is one transaction:
+a name that refers to nothing raises `NotFound`, a broken uniqueness or
+foreign-key rule raises `InvalidInput` naming the field, and either way nothing
+is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from pbx.adapters.db.engine import BEGIN_OPTION, create_engine
+from pbx.adapters.db.migrate import engine_revision, head_revision, migrate_engine
+from pbx.adapters.db.tables import (
+    AfterHoursStepRow,
+    Base,
+    BoxMemberRow,
+    BoxRow,
+    CustomerPhoneRow,
+    CustomerRow,
+    ExtensionRow,
+    GroupMemberRow,
+    GroupRow,
+    HolidayRow,
+    JobRow,
+    NumberRow,
+    OpenRangeRow,
+    ScheduleRow,
+    TrunkRow,
+    UserRow,
+)
+from pbx.core.errors import InvalidInput, NotFound
+from pbx.core.model import (
+    AfterHoursKind,
+    AfterHoursStep,
+    BusinessNumber,
+    Customer,
+    Destination,
+    DestKind,
+    Directory,
+    Entity,
+    Extension,
+    Job,
+    OpenRange,
+    RingGroup,
+    Schedule,
+    Trunk,
+    User,
+    VoicemailBox,
+)
+
+E = TypeVar("E", bound=Entity)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one entity type is stored: its row class and natural-key column."""
+
+    noun: str
+    field: str
+    row: Any
+    key: str  # the key attribute, same name on the dataclass and on the row
+    quoted: bool = True
+
+    def show(self, value: object) -> str:
+        return repr(value) if self.quoted else str(value)
+
+    def missing(self, value: object, field: str | None = None) -> NotFound:
+        return NotFound(field or self.field, f"no such {self.noun} {self.show(value)}")
+
+
+USER = _Kind("user", "user", UserRow, "name")
+EXTENSION = _Kind("extension", "extension", ExtensionRow, "number", quoted=False)
+NUMBER = _Kind("business number", "number", NumberRow, "e164", quoted=False)
+GROUP = _Kind("ring group", "group", GroupRow, "name")
+SCHEDULE = _Kind("schedule", "schedule", ScheduleRow, "name")
+BOX = _Kind("voicemail box", "box", BoxRow, "name")
+CUSTOMER = _Kind("customer", "customer", CustomerRow, "id", quoted=False)
+JOB = _Kind("job", "job", JobRow, "id", quoted=False)
+TRUNK = _Kind("trunk", "trunk", TrunkRow, "name")
+
+_KINDS: dict[type, _Kind] = {
+    User: USER,
+    Extension: EXTENSION,
+    BusinessNumber: NUMBER,
+    RingGroup: GROUP,
+    Schedule: SCHEDULE,
+    VoicemailBox: BOX,
+    Customer: CUSTOMER,
+    Job: JOB,
+    Trunk: TRUNK,
+}
+_BY_TABLE = {kind.row.__tablename__: kind for kind in _KINDS.values()}
+
+
+def _kind(item: object) -> _Kind:
+    try:
+        return _KINDS[type(item)]
+    except KeyError:
+        raise TypeError(f"not a directory entity: {item!r}") from None
+
+
+def _first_duplicate(values: Iterable[object]) -> str:
+    seen: set[object] = set()
+    for value in values:
+        if value in seen:
+            return str(value)
+        seen.add(value)
+    return "a value"
+
+
+# unique constraint -> (field, reason for the item being written)
+_UNIQUE: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "uq_users_name": ("user", lambda u: f"{u.name!r} is already taken"),
+    "uq_extensions_number": ("extension", lambda e: f"{e.number} is already taken"),
+    "uq_voicemail_boxes_name": ("box", lambda b: f"{b.name!r} is already taken"),
+    "uq_ring_groups_name": ("group", lambda g: f"{g.name!r} is already taken"),
+    "uq_ring_groups_extension": ("extension", lambda g: f"{g.extension} is already taken"),
+    "uq_schedules_name": ("schedule", lambda s: f"{s.name!r} is already taken"),
+    "uq_business_numbers_e164": ("number", lambda n: f"{n.e164} is already taken"),
+    "uq_business_numbers_assigned_user_id": (
+        "assigned_user",
+        lambda n: f"{n.assigned_user!r} already has a direct number",
+    ),
+    "uq_trunks_name": ("trunk", lambda t: f"{t.name!r} is already taken"),
+    "uq_box_members_box_id_user_id": (
+        "members",
+        lambda b: f"{_first_duplicate(b.members)} is listed twice",
+    ),
+    "uq_group_members_group_id_extension_id": (
+        "members",
+        lambda g: f"{_first_duplicate(g.members)} is listed twice",
+    ),
+    "uq_holidays_schedule_id_day": (
+        "holidays",
+        lambda s: f"{_first_duplicate(s.holidays)} is listed twice",
+    ),
+    "uq_customer_phones_customer_id_e164": (
+        "phones",
+        lambda c: f"{_first_duplicate(c.phones)} is listed twice",
+    ),
+}
+
+
+def _constraint_name(error: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError broke, on PostgreSQL or SQLite."""
+    orig = error.orig
+    name = getattr(orig.__cause__, "constraint_name", None) or getattr(
+        orig, "constraint_name", None
+    )
+    if isinstance(name, str):
+        return name
+    text = str(orig)
+    if match := re.search(r'constraint "([^"]+)"', text):
+        return match.group(1)
+    if match := re.search(r"UNIQUE constraint failed: (.+)$", text, re.MULTILINE):
+        columns = [part.strip().split(".", 1) for part in match.group(1).split(",")]
+        table = Base.metadata.tables.get(columns[0][0])
+        wanted = {column for _, column in columns}
+        for constraint in table.constraints if table is not None else ():
+            if isinstance(constraint, (sa.UniqueConstraint, sa.PrimaryKeyConstraint)) and {
+                c.name for c in constraint.columns
+            } == wanted:
+                return str(constraint.name)
+    return None
+
+
+def _explain(error: IntegrityError, item: object) -> InvalidInput:
+    name = _constraint_name(error)
+    if name in _UNIQUE:
+        field, reason = _UNIQUE[name]
+        return InvalidInput(field, reason(item))
+    kind = _kind(item)
+    return InvalidInput(kind.field, f"{kind.show(getattr(item, kind.key))} conflicts with "
+                        f"stored data ({name or 'integrity error'})")
+
+
+async def _find(session: AsyncSession, kind: _Kind, value: object, field: str | None = None) -> int:
+    """The row id of the entity `kind` whose key is `value`; NotFound if there is none."""
+    row_id = await session.scalar(
+        sa.select(kind.row.id).where(getattr(kind.row, kind.key) == value)
+    )
+    if row_id is None:
+        raise kind.missing(value, field)
+    return int(row_id)
+
+
+async def _ref(session: AsyncSession, kind: _Kind, value: object, field: str) -> int | None:
+    return None if value is None else await _find(session, kind, value, field)
+
+
+# Each filler copies an entity onto its row (resolving references) and returns
+# its child rows: child class -> column values, in order; they replace any stored.
+_Children = dict[type, list[dict[str, Any]]]
+_Filler = Callable[[AsyncSession, Any, Any], Awaitable[_Children]]
+
+_PARENT_COLUMN: dict[type, str] = {
+    BoxMemberRow: "box_id",
+    GroupMemberRow: "group_id",
+    OpenRangeRow: "schedule_id",
+    HolidayRow: "schedule_id",
+    AfterHoursStepRow: "schedule_id",
+    CustomerPhoneRow: "customer_id",
+}
+
+
+async def _fill_user(session: AsyncSession, u: User, row: UserRow) -> _Children:
+    row.name, row.email, row.mobile, row.role = u.name, u.email, u.mobile, u.role
+    row.oncall_write, row.active = u.oncall_write, u.active
+    return {}
+
+
+async def _fill_extension(session: AsyncSession, e: Extension, row: ExtensionRow) -> _Children:
+    clash = await session.scalar(sa.select(GroupRow.name).where(GroupRow.extension == e.number))
+    if clash is not None:
+        raise InvalidInput("extension", f"{e.number} is already taken by ring group {clash!r}")
+    row.number, row.sip_password, row.ring, row.dnd = e.number, e.sip_password, e.ring, e.dnd
+    row.user_id = await _find(session, USER, e.user, "user")
+    row.voicemail_box_id = await _ref(session, BOX, e.voicemail_box, "voicemail_box")
+    return {}
+
+
+async def _fill_box(session: AsyncSession, b: VoicemailBox, row: BoxRow) -> _Children:
+    row.name, row.kind = b.name, b.kind
+    users = [await _find(session, USER, name, "members") for name in b.members]
+    return {BoxMemberRow: [{"position": i, "user_id": u} for i, u in enumerate(users)]}
+
+
+async def _fill_group(session: AsyncSession, g: RingGroup, row: GroupRow) -> _Children:
+    if g.extension is not None and await session.scalar(
+        sa.select(ExtensionRow.id).where(ExtensionRow.number == g.extension)
+    ):
+        raise InvalidInput("extension", f"{g.extension} is already taken by an extension")
+    row.name, row.extension, row.strategy = g.name, g.extension, g.strategy
+    row.timeout, row.ring_timeout = g.timeout, g.ring_timeout
+    row.fallback_box_id = await _ref(session, BOX, g.fallback_box, "fallback_box")
+    members = [await _find(session, EXTENSION, number, "members") for number in g.members]
+    return {GroupMemberRow: [{"position": i, "extension_id": e} for i, e in enumerate(members)]}
+
+
+async def _fill_schedule(session: AsyncSession, s: Schedule, row: ScheduleRow) -> _Children:
+    row.name, row.tz = s.name, s.tz
+    steps = []
+    for i, step in enumerate(s.after_hours):
+        box = None
+        if step.kind is AfterHoursKind.VOICEMAIL:
+            box = await _find(session, BOX, step.target, "after_hours")
+        target = None if box is not None else step.target
+        steps.append({"position": i, "kind": step.kind, "target": target, "box_id": box})
+    return {
+        OpenRangeRow: [
+            {"position": i, "weekday": r.weekday, "start_minute": r.start, "end_minute": r.end}
+            for i, r in enumerate(s.hours)
+        ],
+        HolidayRow: [{"position": i, "day": day} for i, day in enumerate(s.holidays)],
+        AfterHoursStepRow: steps,
+    }
+
+
+async def _fill_number(session: AsyncSession, n: BusinessNumber, row: NumberRow) -> _Children:
+    row.e164, row.label, row.active, row.forward = n.e164, n.label, n.active, n.forward
+    row.provider, row.provider_ref = n.provider, n.provider_ref
+    row.assigned_user_id = await _ref(session, USER, n.assigned_user, "assigned_user")
+    row.schedule_id = await _ref(session, SCHEDULE, n.schedule, "schedule")
+    dest = n.destination
+    row.dest_kind = dest.kind if dest else None
+    row.dest_extension_id = row.dest_group_id = None
+    if dest is not None and dest.kind is DestKind.EXTENSION:
+        row.dest_extension_id = await _find(session, EXTENSION, dest.name, "destination")
+    elif dest is not None:
+        row.dest_group_id = await _find(session, GROUP, dest.name, "destination")
+    return {}
+
+
+async def _fill_customer(session: AsyncSession, c: Customer, row: CustomerRow) -> _Children:
+    row.name = c.name
+    row.owner_id = await _ref(session, USER, c.owner, "owner")
+    return {CustomerPhoneRow: [{"position": i, "e164": p} for i, p in enumerate(c.phones)]}
+
+
+async def _fill_job(session: AsyncSession, j: Job, row: JobRow) -> _Children:
+    row.customer_id = await _find(session, CUSTOMER, j.customer_id, "customer_id")
+    row.title, row.status = j.title, j.status
+    return {}
+
+
+async def _fill_trunk(session: AsyncSession, t: Trunk, row: TrunkRow) -> _Children:
+    row.name, row.host, row.port = t.name, t.host, t.port
+    row.username, row.password, row.from_domain = t.username, t.password, t.from_domain
+    return {}
+
+
+_FILLERS: dict[type, _Filler] = {
+    User: _fill_user,
+    Extension: _fill_extension,
+    VoicemailBox: _fill_box,
+    RingGroup: _fill_group,
+    Schedule: _fill_schedule,
+    BusinessNumber: _fill_number,
+    Customer: _fill_customer,
+    Job: _fill_job,
+    Trunk: _fill_trunk,
+}
+
+
+async def _save(session: AsyncSession, item: Entity, row_id: int | None) -> int:
+    """Insert `item` (row_id None) or overwrite the row `row_id` with it; returns the row id."""
+    kind = _kind(item)
+    row = kind.row() if row_id is None else await session.get(kind.row, row_id)
+    children = await _FILLERS[type(item)](session, item, row)
+    if row_id is not None:
+        row.updated_at = sa.func.now()
+    session.add(row)
+    await session.flush()
+    for child, values in children.items():
+        parent = _PARENT_COLUMN[child]
+        if row_id is not None:
+            await session.execute(sa.delete(child).where(getattr(child, parent) == row.id))
+        session.add_all(child(**{parent: row.id}, **v) for v in values)
+    await session.flush()
+    return int(row.id)
+
+
+def _by_parent(rows: Iterable[T], parent: Callable[[T], int]) -> dict[int, list[T]]:
+    grouped: dict[int, list[T]] = defaultdict(list)
+    for row in rows:
+        grouped[parent(row)].append(row)
+    return grouped
+
+
+async def _all(session: AsyncSession, row: Any, *order: Any) -> Sequence[Any]:
+    return (await session.scalars(sa.select(row).order_by(*order))).all()
+
+
+class SqlRepository:
+    """The directory stored in SQLite or PostgreSQL (implements `services.ports.Repository`).
+
+    Snapshots read in one consistent transaction (REPEATABLE READ on PostgreSQL;
+    a single SQLite read transaction). Writes take SQLite's write lock at BEGIN.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        sqlite = engine.dialect.name == "sqlite"
+        reader = engine if sqlite else engine.execution_options(isolation_level="REPEATABLE READ")
+        writer = engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"}) if sqlite else engine
+        self._reads = async_sessionmaker(reader, expire_on_commit=False)
+        self._writes = async_sessionmaker(writer, expire_on_commit=False)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine underneath (for adapters that share the database)."""
+        return self._engine
+
+    async def snapshot(self) -> Directory:
+        """The whole directory, every collection ordered by natural key (children by position)."""
+        async with self._reads() as s, s.begin():
+            users = await _all(s, UserRow, UserRow.id)
+            boxes = await _all(s, BoxRow, BoxRow.id)
+            box_members = await _all(s, BoxMemberRow, BoxMemberRow.box_id, BoxMemberRow.position)
+            extensions = await _all(s, ExtensionRow, ExtensionRow.id)
+            groups = await _all(s, GroupRow, GroupRow.id)
+            members = await _all(s, GroupMemberRow, GroupMemberRow.group_id, GroupMemberRow.position)
+            schedules = await _all(s, ScheduleRow, ScheduleRow.id)
+            ranges = await _all(s, OpenRangeRow, OpenRangeRow.schedule_id, OpenRangeRow.position)
+            holidays = await _all(s, HolidayRow, HolidayRow.schedule_id, HolidayRow.position)
+            steps = await _all(
+                s, AfterHoursStepRow, AfterHoursStepRow.schedule_id, AfterHoursStepRow.position
+            )
+            numbers = await _all(s, NumberRow, NumberRow.id)
+            customers = await _all(s, CustomerRow, CustomerRow.id)
+            phones = await _all(
+                s, CustomerPhoneRow, CustomerPhoneRow.customer_id, CustomerPhoneRow.position
+            )
+            jobs = await _all(s, JobRow, JobRow.id)
+            trunks = await _all(s, TrunkRow, TrunkRow.id)
+
+        user = {r.id: r.name for r in users}
+        box = {r.id: r.name for r in boxes}
+        ext = {r.id: r.number for r in extensions}
+        group = {r.id: r.name for r in groups}
+        schedule = {r.id: r.name for r in schedules}
+        box_users = _by_parent(box_members, lambda r: r.box_id)
+        group_exts = _by_parent(members, lambda r: r.group_id)
+        open_ranges = _by_parent(ranges, lambda r: r.schedule_id)
+        closed_days = _by_parent(holidays, lambda r: r.schedule_id)
+        chains = _by_parent(steps, lambda r: r.schedule_id)
+        customer_phones = _by_parent(phones, lambda r: r.customer_id)
+
+        def destination(r: NumberRow) -> Destination | None:
+            if r.dest_kind is DestKind.EXTENSION and r.dest_extension_id is not None:
+                return Destination(DestKind.EXTENSION, ext[r.dest_extension_id])
+            if r.dest_kind is DestKind.GROUP and r.dest_group_id is not None:
+                return Destination(DestKind.GROUP, group[r.dest_group_id])
+            return None
+
+        def step(r: AfterHoursStepRow) -> AfterHoursStep:
+            return AfterHoursStep(r.kind, box[r.box_id] if r.box_id is not None else r.target)
+
+        def by_key(items: Iterable[T], key: Callable[[T], str]) -> tuple[T, ...]:
+            # sorted here, not in SQL: the same order on every backend and collation
+            return tuple(sorted(items, key=key))
+
+        return Directory(
+            users=by_key(
+                (
+                    User(r.name, r.email, r.mobile, r.role, r.oncall_write, r.active)
+                    for r in users
+                ),
+                lambda u: u.name,
+            ),
+            extensions=by_key(
+                (
+                    Extension(
+                        r.number,
+                        user[r.user_id],
+                        r.sip_password,
+                        r.ring,
+                        r.dnd,
+                        box[r.voicemail_box_id] if r.voicemail_box_id is not None else None,
+                    )
+                    for r in extensions
+                ),
+                lambda e: e.number,
+            ),
+            numbers=by_key(
+                (
+                    BusinessNumber(
+                        r.e164,
+                        r.label,
+                        r.active,
+                        r.provider,
+                        r.provider_ref,
+                        user[r.assigned_user_id] if r.assigned_user_id is not None else None,
+                        destination(r),
+                        r.forward,
+                        schedule[r.schedule_id] if r.schedule_id is not None else None,
+                    )
+                    for r in numbers
+                ),
+                lambda n: n.e164,
+            ),
+            groups=by_key(
+                (
+                    RingGroup(
+                        r.name,
+                        r.strategy,
+                        tuple(ext[m.extension_id] for m in group_exts[r.id]),
+                        r.ring_timeout,
+                        r.timeout,
+                        r.extension,
+                        box[r.fallback_box_id] if r.fallback_box_id is not None else None,
+                    )
+                    for r in groups
+                ),
+                lambda g: g.name,
+            ),
+            schedules=by_key(
+                (
+                    Schedule(
+                        r.name,
+                        r.tz,
+                        tuple(
+                            OpenRange(o.weekday, o.start_minute, o.end_minute)
+                            for o in open_ranges[r.id]
+                        ),
+                        tuple(h.day for h in closed_days[r.id]),
+                        tuple(step(a) for a in chains[r.id]),
+                    )
+                    for r in schedules
+                ),
+                lambda s: s.name,
+            ),
+            boxes=by_key(
+                (
+                    VoicemailBox(r.name, r.kind, tuple(user[m.user_id] for m in box_users[r.id]))
+                    for r in boxes
+                ),
+                lambda b: b.name,
+            ),
+            customers=tuple(
+                Customer(
+                    r.name,
+                    tuple(p.e164 for p in customer_phones[r.id]),
+                    user[r.owner_id] if r.owner_id is not None else None,
+                    r.id,
+                )
+                for r in customers
+            ),
+            jobs=tuple(Job(r.customer_id, r.title, r.status, r.id) for r in jobs),
+            trunks=by_key(
+                (
+                    Trunk(r.name, r.host, r.username, r.password, r.port, r.from_domain)
+                    for r in trunks
+                ),
+                lambda t: t.name,
+            ),
+        )
+
+    async def add(self, item: E) -> E:
+        """Store a new entity; customers and jobs come back with their new id."""
+        kind = _kind(item)
+        if kind in (CUSTOMER, JOB) and getattr(item, "id") is not None:
+            raise InvalidInput("id", f"a new {kind.noun} gets its id from the database")
+        async with self._writing(item) as session:
+            row_id = await _save(session, item, None)
+        return replace(item, id=row_id) if kind in (CUSTOMER, JOB) else item  # type: ignore[call-arg]
+
+    async def replace(self, old: E, new: E) -> E:
+        """Overwrite the stored `old` (found by its key) with `new`, keeping its row.
+
+        References follow: renaming a user keeps its extensions, boxes and numbers.
+        """
+        kind = _kind(old)
+        if type(new) is not type(old):
+            raise TypeError(f"cannot replace a {kind.noun} with {new!r}")
+        key = getattr(old, kind.key)
+        if kind in (CUSTOMER, JOB):
+            if key is None:
+                raise kind.missing(key)
+            if getattr(new, "id") not in (None, key):
+                raise InvalidInput("id", f"a {kind.noun}'s id cannot change")
+            new = replace(new, id=key)  # type: ignore[call-arg]
+        async with self._writing(new) as session:
+            await _save(session, new, await _find(session, kind, key))
+        return new
+
+    async def remove(self, item: Entity) -> None:
+        """Delete the stored entity; refused while anything still refers to it."""
+        kind = _kind(item)
+        key = getattr(item, kind.key)
+        row_id: int | None = None
+        try:
+            async with self._writes() as session, session.begin():
+                row_id = await _find(session, kind, key)
+                await session.execute(sa.delete(kind.row).where(kind.row.id == row_id))
+        except IntegrityError as error:
+            users = await self._referrers(kind, row_id) if row_id is not None else []
+            reason = f"{kind.show(key)} is still used by {', '.join(users) or 'other records'}"
+            raise InvalidInput(kind.field, reason) from error
+
+    async def close(self) -> None:
+        """Close every database connection."""
+        await self._engine.dispose()
+
+    @asynccontextmanager
+    async def _writing(self, item: object) -> AsyncIterator[AsyncSession]:
+        try:
+            async with self._writes() as session, session.begin():
+                yield session
+        except IntegrityError as error:
+            raise _explain(error, item) from error
+
+    async def _referrers(self, kind: _Kind, row_id: int) -> list[str]:
+        """What still refers to row `row_id` of `kind`, e.g. ["extension 101", "ring group 'x'"]."""
+        table = kind.row.__table__
+        found: set[str] = set()
+        async with self._reads() as s:
+            for other in Base.metadata.sorted_tables:
+                for fk in other.foreign_keys:
+                    if fk.column.table is not table or fk.ondelete == "CASCADE":
+                        continue
+                    owner, source = other, other
+                    if other.name not in _BY_TABLE:  # a child row: name its parent entity
+                        up = next(f for f in other.foreign_keys if f.ondelete == "CASCADE")
+                        owner = up.column.table
+                        source = other.join(owner, up.parent == up.column)
+                    of = _BY_TABLE[owner.name]
+                    labels = await s.scalars(
+                        sa.select(owner.c[of.key]).select_from(source).where(fk.parent == row_id)
+                    )
+                    found.update(f"{of.noun} {of.show(label)}" for label in labels)
+        return sorted(found)
+
+
+async def open_repository(url: str, *, upgrade: bool = True) -> SqlRepository:
+    """Open the database at `url`, first migrating it to the newest schema.
+
+    With `upgrade=False` the schema must already be current, else InvalidInput.
+    """
+    engine = create_engine(url)
+    try:
+        if upgrade:
+            await migrate_engine(engine)
+        elif (found := await engine_revision(engine)) != (wanted := head_revision()):
+            raise InvalidInput(
+                "database_url", f"schema is at revision {found}, this pbx needs {wanted}: migrate it"
+            )
+    except BaseException:
+        await engine.dispose()
+        raise
+    return SqlRepository(engine)

@@ -1,0 +1,253 @@
+"""The database schema: one table per directory entity, plus ordered child tables.
+
+Rows have integer surrogate keys; natural keys (user name, extension number,
+...) are unique columns, so renaming an entity never breaks what refers to it.
+References to entities are `ON DELETE RESTRICT` (the database refuses to delete
+something still in use); child rows (members, open ranges, phones, ...) are
+`ON DELETE CASCADE` from their parent. Enums are stored as their string values.
+
+Every constraint has an explicit, predictable name (see `NAMING`): the
+repository maps names back to fields, and Alembic's SQLite batch mode needs them.
+Keep this module and `migrations/versions/` in step; a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from pbx.core.model import (
+    AfterHoursKind,
+    BoxKind,
+    DestKind,
+    JobStatus,
+    RingTarget,
+    Role,
+    Strategy,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+S = TypeVar("S", bound=StrEnum)
+
+
+class EnumText(sa.TypeDecorator[S], Generic[S]):
+    """A `StrEnum` stored as its plain string value (no native database enum type)."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type[S]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> S | None:
+        return None if value is None else self.enum(value)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; its `metadata` is what the migrations build."""
+
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def _restrict(target: str) -> sa.ForeignKey:
+    return sa.ForeignKey(target, ondelete="RESTRICT")
+
+
+def _cascade(target: str) -> sa.ForeignKey:
+    return sa.ForeignKey(target, ondelete="CASCADE")
+
+
+class Timestamps:
+    """When the row was created and last changed (database clock)."""
+
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), onupdate=sa.func.now()
+    )
+
+
+class UserRow(Timestamps, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String, unique=True)
+    email: Mapped[str] = mapped_column(sa.String)
+    mobile: Mapped[str | None] = mapped_column(sa.String)
+    role: Mapped[Role] = mapped_column(EnumText(Role))
+    oncall_write: Mapped[bool] = mapped_column(sa.Boolean)
+    active: Mapped[bool] = mapped_column(sa.Boolean)
+
+
+class BoxRow(Timestamps, Base):
+    __tablename__ = "voicemail_boxes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String, unique=True)
+    kind: Mapped[BoxKind] = mapped_column(EnumText(BoxKind))
+
+
+class BoxMemberRow(Base):
+    __tablename__ = "box_members"
+    __table_args__ = (sa.UniqueConstraint("box_id", "user_id"),)
+
+    box_id: Mapped[int] = mapped_column(_cascade("voicemail_boxes.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_restrict("users.id"), index=True)
+
+
+class ExtensionRow(Timestamps, Base):
+    __tablename__ = "extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String, unique=True)
+    user_id: Mapped[int] = mapped_column(_restrict("users.id"), index=True)
+    sip_password: Mapped[str] = mapped_column(sa.String)
+    ring: Mapped[RingTarget] = mapped_column(EnumText(RingTarget))
+    dnd: Mapped[bool] = mapped_column(sa.Boolean)
+    voicemail_box_id: Mapped[int | None] = mapped_column(
+        _restrict("voicemail_boxes.id"), index=True
+    )
+
+
+class GroupRow(Timestamps, Base):
+    __tablename__ = "ring_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String, unique=True)
+    extension: Mapped[str | None] = mapped_column(sa.String, unique=True)
+    strategy: Mapped[Strategy] = mapped_column(EnumText(Strategy))
+    timeout: Mapped[int] = mapped_column(sa.Integer)
+    ring_timeout: Mapped[int] = mapped_column(sa.Integer)
+    fallback_box_id: Mapped[int | None] = mapped_column(
+        _restrict("voicemail_boxes.id"), index=True
+    )
+
+
+class GroupMemberRow(Base):
+    __tablename__ = "group_members"
+    __table_args__ = (sa.UniqueConstraint("group_id", "extension_id"),)
+
+    group_id: Mapped[int] = mapped_column(_cascade("ring_groups.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    extension_id: Mapped[int] = mapped_column(_restrict("extensions.id"), index=True)
+
+
+class ScheduleRow(Timestamps, Base):
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String, unique=True)
+    tz: Mapped[str] = mapped_column(sa.String)
+
+
+class OpenRangeRow(Base):
+    __tablename__ = "open_ranges"
+
+    schedule_id: Mapped[int] = mapped_column(_cascade("schedules.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    weekday: Mapped[int] = mapped_column(sa.Integer)
+    start_minute: Mapped[int] = mapped_column(sa.Integer)
+    end_minute: Mapped[int] = mapped_column(sa.Integer)
+
+
+class HolidayRow(Base):
+    __tablename__ = "holidays"
+    __table_args__ = (sa.UniqueConstraint("schedule_id", "day"),)
+
+    schedule_id: Mapped[int] = mapped_column(_cascade("schedules.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date)
+
+
+class AfterHoursStepRow(Base):
+    """One after-hours step; a voicemail step refers to its box by id so box renames follow."""
+
+    __tablename__ = "after_hours_steps"
+
+    schedule_id: Mapped[int] = mapped_column(_cascade("schedules.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AfterHoursKind] = mapped_column(EnumText(AfterHoursKind))
+    target: Mapped[str | None] = mapped_column(sa.String)
+    box_id: Mapped[int | None] = mapped_column(_restrict("voicemail_boxes.id"), index=True)
+
+
+class NumberRow(Timestamps, Base):
+    __tablename__ = "business_numbers"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(dest_kind IS NULL AND dest_extension_id IS NULL AND dest_group_id IS NULL)"
+            " OR (dest_kind = 'ext' AND dest_extension_id IS NOT NULL AND dest_group_id IS NULL)"
+            " OR (dest_kind = 'group' AND dest_group_id IS NOT NULL"
+            " AND dest_extension_id IS NULL)",
+            name="destination",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    e164: Mapped[str] = mapped_column(sa.String, unique=True)
+    label: Mapped[str] = mapped_column(sa.String)
+    active: Mapped[bool] = mapped_column(sa.Boolean)
+    provider: Mapped[str | None] = mapped_column(sa.String)
+    provider_ref: Mapped[str | None] = mapped_column(sa.String)
+    assigned_user_id: Mapped[int | None] = mapped_column(_restrict("users.id"), unique=True)
+    dest_kind: Mapped[DestKind | None] = mapped_column(EnumText(DestKind))
+    dest_extension_id: Mapped[int | None] = mapped_column(_restrict("extensions.id"), index=True)
+    dest_group_id: Mapped[int | None] = mapped_column(_restrict("ring_groups.id"), index=True)
+    forward: Mapped[str | None] = mapped_column(sa.String)
+    schedule_id: Mapped[int | None] = mapped_column(_restrict("schedules.id"), index=True)
+
+
+class CustomerRow(Timestamps, Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String)
+    owner_id: Mapped[int | None] = mapped_column(_restrict("users.id"), index=True)
+
+
+class CustomerPhoneRow(Base):
+    __tablename__ = "customer_phones"
+    __table_args__ = (sa.UniqueConstraint("customer_id", "e164"),)
+
+    customer_id: Mapped[int] = mapped_column(_cascade("customers.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    e164: Mapped[str] = mapped_column(sa.String, index=True)
+
+
+class JobRow(Timestamps, Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(_restrict("customers.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String)
+    status: Mapped[JobStatus] = mapped_column(EnumText(JobStatus))
+
+
+class TrunkRow(Timestamps, Base):
+    __tablename__ = "trunks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String, unique=True)
+    host: Mapped[str] = mapped_column(sa.String)
+    port: Mapped[int] = mapped_column(sa.Integer)
+    username: Mapped[str] = mapped_column(sa.String)
+    password: Mapped[str] = mapped_column(sa.String)
+    from_domain: Mapped[str | None] = mapped_column(sa.String)

@@ -1,0 +1,225 @@
+"""SIPp-driven test phones for the end-to-end tests.
+
+A `SippPhone` is one SIPp process that registers an extension to Asterisk,
+stays registered until `stop()`, then unregisters (REGISTER with Expires: 0)
+and exits. SIPp cannot be interrupted inside a pause, so the scenario waits
+in a `<recv request="MESSAGE">` and `stop()` sends it a SIP MESSAGE on the
+registration's Call-ID.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
+def _is_free(port: int, host: str) -> bool:
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_INET, kind) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+_taken: set[int] = set()
+
+
+def free_ports(count: int = 1, span: int = 1, host: str = "127.0.0.1") -> list[int]:
+    """`count` port numbers, each the start of `span` consecutive ports free on UDP and TCP.
+
+    Ports handed out by this process are never handed out twice.
+    """
+    found: list[int] = []
+    rng = random.Random()
+    for _ in range(10_000):
+        base = rng.randrange(20_000, 60_000 - span)
+        block = range(base, base + span)
+        if any(p in _taken for p in block) or not all(_is_free(p, host) for p in block):
+            continue
+        _taken.update(block)
+        found.append(base)
+        if len(found) == count:
+            return found
+    raise RuntimeError("no free ports found")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """One port free on both UDP and TCP."""
+    return free_ports(1, 1, host)[0]
+
+
+def sipp_binary() -> str:
+    """The SIPp executable (`PBX_SIPP`, else `sipp` on PATH)."""
+    found = os.environ.get("PBX_SIPP") or shutil.which("sipp")
+    if not found:
+        raise RuntimeError("sipp not found: install sip-tester (SIPp) or set PBX_SIPP")
+    return found
+
+
+def render_scenario(name: str, target: Path, **values: str) -> Path:
+    """Copy scenario `name` to `target`, replacing each placeholder KEY by its value."""
+    text = (SCENARIOS / name).read_text()
+    for key, value in values.items():
+        text = text.replace(key, value)
+    target.write_text(text)
+    return target
+
+
+class SippPhone:
+    """A SIP phone for extension `extension` registering to Asterisk at host:sip_port."""
+
+    def __init__(
+        self,
+        extension: str,
+        password: str,
+        sip_port: int,
+        workdir: Path,
+        *,
+        host: str = "127.0.0.1",
+        hold: float = 300.0,
+    ) -> None:
+        self.extension = extension
+        self.password = password
+        self.host = host
+        self.sip_port = sip_port
+        self.hold = hold
+        token = secrets.token_hex(4)
+        self.dir = workdir / f"phone-{extension}-{token}"
+        self.call_id = f"pbxphone-{token}-1"  # -cid_str below, call number 1
+        self.local_port, self.control_port = free_ports(2, 1, host)
+        self.media_port = free_ports(1, 4, host)[0]
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.returncode: int | None = None
+
+    # files
+    @property
+    def log_file(self) -> Path:
+        return self.dir / "phone.log"
+
+    @property
+    def error_file(self) -> Path:
+        return self.dir / "errors.log"
+
+    @property
+    def message_file(self) -> Path:
+        return self.dir / "messages.log"
+
+    def _log(self) -> str:
+        return self.log_file.read_text() if self.log_file.exists() else ""
+
+    def describe(self) -> str:
+        """The tail of SIPp's error file and output, for assertion messages."""
+        parts = []
+        for path in (self.error_file, self.dir / "sipp.out"):
+            if path.exists():
+                parts.append(f"--- {path.name}\n" + path.read_text()[-2000:])
+        return "\n".join(parts)
+
+    def start(self) -> SippPhone:
+        """Launch SIPp; it registers at once (see `wait_registered`)."""
+        self.dir.mkdir(parents=True)
+        scenario = render_scenario(
+            "register.xml", self.dir / "register.xml", HOLD_MS=str(int(self.hold * 1000))
+        )
+        command = [
+            sipp_binary(), f"{self.host}:{self.sip_port}",
+            "-sf", str(scenario),
+            "-s", self.extension, "-au", self.extension, "-ap", self.password,
+            "-m", "1", "-l", "1", "-t", "u1",
+            "-i", self.host, "-p", str(self.local_port),
+            "-mp", str(self.media_port), "-cp", str(self.control_port),
+            "-cid_str", self.call_id.rsplit("-", 1)[0] + "-%u",
+            "-nostdin",
+            "-trace_err", "-error_file", str(self.error_file),
+            "-trace_msg", "-message_file", str(self.message_file),
+            "-trace_logs", "-log_file", str(self.log_file),
+            "-timeout", f"{int(self.hold) + 60}s",
+        ]  # fmt: skip
+        out = open(self.dir / "sipp.out", "wb")
+        with out:
+            self.proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                cwd=self.dir, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def wait_registered(self, timeout: float = 10.0) -> bool:
+        """True once Asterisk answered the authenticated REGISTER with 200, False on 401/403."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self._log()
+            if "REGISTER 200" in log:
+                return True
+            if "REGISTER 401" in log or "REGISTER 403" in log:
+                return False
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError(f"sipp for {self.extension} exited early\n{self.describe()}")
+            time.sleep(0.05)
+        raise TimeoutError(f"no answer to REGISTER of {self.extension}\n{self.describe()}")
+
+    @property
+    def unregistered(self) -> bool:
+        """True once Asterisk accepted the REGISTER with Expires: 0."""
+        return "UNREGISTER 200" in self._log()
+
+    def _send_message(self, sock: socket.socket) -> None:
+        branch = "z9hG4bK" + secrets.token_hex(8)
+        local = sock.getsockname()
+        text = (
+            f"MESSAGE sip:{self.extension}@{self.host}:{self.local_port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {local[0]}:{local[1]};branch={branch};rport\r\n"
+            f"From: <sip:test@{local[0]}>;tag={secrets.token_hex(4)}\r\n"
+            f"To: <sip:{self.extension}@{self.host}>\r\n"
+            f"Call-ID: {self.call_id}\r\n"
+            "CSeq: 10 MESSAGE\r\n"
+            "Max-Forwards: 70\r\n"
+            "Content-Length: 0\r\n\r\n"
+        )
+        sock.sendto(text.encode(), (self.host, self.local_port))
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """Unregister and wait for SIPp to exit (killed after `timeout`); returns its exit code."""
+        proc = self.proc
+        if proc is None:
+            return self.returncode or 0
+        deadline = time.monotonic() + timeout
+        if proc.poll() is None and "REGISTER 200" in self._log():
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.bind((self.host, 0))
+                sock.settimeout(0.5)
+                while proc.poll() is None and time.monotonic() < deadline:
+                    self._send_message(sock)
+                    try:
+                        if sock.recv(4096).startswith(b"SIP/2.0 200"):
+                            break
+                    except TimeoutError:
+                        continue
+        try:
+            self.returncode = proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            self.returncode = proc.wait()
+        self.proc = None
+        return self.returncode
+
+    def __enter__(self) -> SippPhone:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

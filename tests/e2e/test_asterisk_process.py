@@ -1,0 +1,137 @@
+"""Real Asterisk, real SIPp phones: render a config, boot it, register, unregister, stop."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pbx.adapters import asterisk_process as ap
+from pbx.adapters.templates import load_templates
+from pbx.core.model import Directory, Extension, User
+from pbx.core.render import RenderOptions, custom_file_names, render
+from pbx.runtime.settings import Settings
+from tests.e2e.phones import SippPhone, free_port, free_ports
+
+PASSWORD = "s3cret-101-pw"
+
+
+def _settings(home: Path) -> Settings:
+    sip, ari, ami = free_ports(3)
+    rtp = free_ports(1, 20)[0]
+    return Settings(
+        home=home,
+        sip_port=sip,
+        ari_port=ari,
+        ami_port=ami,
+        rtp_start=rtp,
+        rtp_end=rtp + 19,
+        ari_password="ari-pw",
+        ami_secret="ami-pw",
+    )
+
+
+def _write_config(settings: Settings) -> dict[str, str]:
+    host = ap.locate(settings)
+    directory = Directory(
+        users=(User("alice", "alice@example.com"),),
+        extensions=(Extension("101", "alice", PASSWORD),),
+    )
+    options = RenderOptions(
+        asterisk_dir=host.asterisk_dir_view,
+        bind=settings.bind,
+        sip_port=settings.sip_port,
+        ari_port=settings.ari_port,
+        ami_port=settings.ami_port,
+        rtp_start=settings.rtp_start,
+        rtp_end=settings.rtp_end,
+        ari_user=settings.ari_user,
+        ari_password=settings.ari_password,
+        ami_user=settings.ami_user,
+        ami_secret=settings.ami_secret,
+    )
+    files = render(directory, options, load_templates())
+    etc = settings.asterisk_dir / "etc"
+    etc.mkdir(parents=True)
+    for name, text in files.items():
+        (etc / name).write_text(text)
+    for name in custom_file_names(files):
+        (etc / name).write_text("; local additions\n")
+    return files
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    """A PBX_HOME with a rendered config and a running Asterisk (always stopped afterwards)."""
+    settings = _settings(tmp_path / "home")
+    ap.bootstrap(settings, progress=lambda line: None)
+    _write_config(settings)
+    try:
+        ap.start(settings)
+        yield settings
+    finally:
+        ap.stop(settings)
+
+
+def _contacts(settings: Settings) -> str:
+    return ap.rx(settings, "pjsip show contacts")
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())
+
+
+def test_boots_cleanly(settings: Settings) -> None:
+    state = ap.status(settings)
+    assert state["running"] is True
+    assert "Asterisk 22" in str(state["version"])
+    boot_log = (settings.asterisk_dir / "log" / "messages.log").read_text()
+    assert not [line for line in boot_log.splitlines() if "ERROR[" in line], boot_log
+    modules = ap.rx(settings, "module show")
+    loaded = re.search(r"(\d+) modules loaded", modules)
+    assert loaded and 60 <= int(loaded.group(1)) <= 100, modules
+    for module in ("chan_pjsip.so", "res_ari.so", "app_stasis.so", "res_stasis_recording.so"):
+        assert module in modules
+    assert "from-internal" in ap.rx(settings, "dialplan show from-internal")
+    assert "101" in ap.rx(settings, "pjsip show endpoint 101")
+
+
+def test_phone_registers_and_unregisters(settings: Settings, tmp_path: Path) -> None:
+    with SippPhone("101", PASSWORD, settings.sip_port, tmp_path) as phone:
+        assert phone.wait_registered(), phone.describe()
+        assert _wait_for(lambda: f"sip:101@127.0.0.1:{phone.local_port}" in _contacts(settings))
+    assert phone.returncode == 0, phone.describe()
+    assert phone.unregistered
+    assert _wait_for(lambda: "sip:101@" not in _contacts(settings)), _contacts(settings)
+
+
+def test_wrong_password_does_not_register(settings: Settings, tmp_path: Path) -> None:
+    with SippPhone("101", "wrong-password", settings.sip_port, tmp_path) as phone:
+        assert phone.wait_registered() is False
+    assert "sip:101@" not in _contacts(settings)
+
+
+def test_stop_is_idempotent_and_status_follows(settings: Settings) -> None:
+    ap.stop(settings)
+    assert ap.status(settings)["running"] is False
+    ap.stop(settings)
+    with pytest.raises(ap.AsteriskError, match="not running"):
+        ap.rx(settings, "core show version")
+
+
+def test_start_without_config_fails_clearly(tmp_path: Path) -> None:
+    settings = _settings(tmp_path / "empty")
+    with pytest.raises(ap.AsteriskError, match="no config"):
+        ap.start(settings)
+
+
+def test_free_port_is_usable() -> None:
+    assert 20_000 <= free_port() < 60_000

@@ -1,0 +1,170 @@
+"""Real databases for the integration tests: SQLite files and a PostgreSQL server.
+
+`postgres_url` (session) is a PostgreSQL server: `PBX_TEST_POSTGRES_URL` if set
+(it needs CREATEDB), else a throwaway cluster made from Debian's PostgreSQL
+binaries (installed with apt-get when missing and we are root), listening on a
+free port of 127.0.0.1 and removed at the end. PostgreSQL tests are never
+skipped: without a server they fail and say why.
+
+`db_url` gives each test a fresh, empty database, once per backend (ids
+`sqlite` and `postgres`).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+PG_ENV = "PBX_TEST_POSTGRES_URL"
+PG_USER = "postgres"
+
+
+def _fail(message: str) -> NoReturn:
+    pytest.fail(f"PostgreSQL for the integration tests: {message}", pytrace=False)
+
+
+def _pg_bin() -> Path | None:
+    """The bin directory of the newest Debian-packaged PostgreSQL, or one on PATH."""
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    if found:
+        newest = max(found, key=lambda p: int(Path(p).parent.parent.name.split(".")[0]))
+        return Path(newest).parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else None
+
+
+def _run(args: list[str], what: str, **kwargs: object) -> None:
+    result = subprocess.run(args, capture_output=True, text=True, timeout=600, **kwargs)  # type: ignore[call-overload]
+    if result.returncode != 0:
+        _fail(f"{what} failed ({result.returncode}): {' '.join(args)}\n{result.stdout}{result.stderr}")
+
+
+def _install_postgres() -> Path:
+    if os.geteuid() != 0:
+        _fail(
+            "no PostgreSQL binaries found (looked in /usr/lib/postgresql/*/bin and PATH) and "
+            f"not root, so cannot apt-get install postgresql; install it or set {PG_ENV}"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run(["apt-get", "update"], "apt-get update", env=env)
+    _run(
+        ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
+        "apt-get install postgresql",
+        env=env,
+    )
+    found = _pg_bin()
+    if found is None:
+        _fail("apt-get installed postgresql but no initdb was found")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database URL (asyncpg) on a server that lives for the test session."""
+    if url := os.environ.get(PG_ENV):
+        yield url
+        return
+    bin_dir = _pg_bin() or _install_postgres()
+    as_root = os.geteuid() == 0
+    prefix: list[str] = []
+    owner: pwd.struct_passwd | None = None
+    if as_root:  # PostgreSQL refuses to run as root: run the server as the postgres user
+        try:
+            owner = pwd.getpwnam(PG_USER)
+        except KeyError:
+            _fail(f"running as root but there is no {PG_USER!r} system user to run the server")
+        if shutil.which("runuser") is None:
+            _fail("running as root but `runuser` (util-linux) is missing")
+        prefix = ["runuser", "-u", PG_USER, "--"]
+    base = Path(tempfile.mkdtemp(prefix="pbx-pg-"))
+    data, log = base / "data", base / "server.log"
+    if owner is not None:
+        os.chown(base, owner.pw_uid, owner.pw_gid)
+    port = _free_port()
+    started = False
+    try:
+        _run(
+            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER, "-A", "trust",
+             "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"],
+            "initdb",
+        )
+        options = (
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        result = subprocess.run(
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
+             "-o", options, "start"],
+            capture_output=True, text=True, timeout=120,
+        )
+        started = result.returncode == 0
+        if not started:
+            server_log = log.read_text(errors="replace") if log.exists() else "(no log)"
+            _fail(f"pg_ctl start failed:\n{result.stdout}{result.stderr}\n{server_log}")
+        _run(
+            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER,
+             "pbx_test"],
+            "createdb",
+        )
+        yield f"postgresql+asyncpg://{PG_USER}@127.0.0.1:{port}/pbx_test"
+    finally:
+        if started:
+            subprocess.run(
+                [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
+                 "stop"],
+                capture_output=True, timeout=120,
+            )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+async def _admin(server_url: str) -> asyncpg.Connection:
+    url = make_url(server_url)
+    try:
+        return await asyncpg.connect(
+            host=url.host, port=url.port, user=url.username, password=url.password,
+            database=url.database,
+        )
+    except (OSError, asyncpg.PostgresError) as error:
+        _fail(f"cannot connect to {url.render_as_string()}: {error}")
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'pbx.db'}"
+        return
+    server = request.getfixturevalue("postgres_url")
+    name = f"pbx_t_{uuid.uuid4().hex[:16]}"
+    admin = await _admin(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    admin = await _admin(server)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
