@@ -46,18 +46,23 @@ def init() -> None:
 @app.command("serve")
 def serve() -> None:
     """Run the controller (ARI + AMI + API) against an Asterisk that is already running."""
-    from pbx.runtime.controller import main as controller_main
+    from pbx.runtime.controller import configure_logging, serve as run_serve
 
-    controller_main(settings())
+    cfg = settings()
+    configure_logging(cfg.log_level)
+    run(run_serve(cfg))
 
 
 @app.command("up")
 def up() -> None:
     """Init if needed, bootstrap and start Asterisk on the rendered config, run the controller;
     Ctrl-C or SIGTERM stops everything."""
+    from pbx.runtime.controller import configure_logging
     from pbx.runtime.up import up as run_up
 
-    run(run_up(settings()))
+    cfg = settings()
+    configure_logging(cfg.log_level)
+    run(run_up(cfg))
 
 
 @app.command("status")

@@ -13,9 +13,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from panoramisk import Manager  # type: ignore[import-untyped,unused-ignore]
+from panoramisk.ami_protocol import AMIProtocol  # type: ignore[import-untyped,unused-ignore]
 
 from pbx.services.ports import Contact, EndpointState
 
@@ -95,6 +96,7 @@ class _Session(Manager):  # type: ignore[misc]
                     task = asyncio.ensure_future(result)
                     self._background.add(task)
                     task.add_done_callback(self._background_done)
+
             return guarded
 
         if callback is not None:
@@ -135,7 +137,7 @@ class _Session(Manager):  # type: ignore[misc]
     def login(self, future: asyncio.Future[Any]) -> bool:
         try:
             ok = bool(super().login(future))
-        except BaseException as exc:  # the login action failed (connection lost)
+        except (ConnectionError, asyncio.CancelledError) as exc:  # no answer: connection lost
             ok = False
             log.debug("AMI: login did not complete: %r", exc)
         if not self._logged_in.done():
@@ -148,12 +150,13 @@ class _Session(Manager):  # type: ignore[misc]
         if pinger is not None:
             pinger.cancel()
             self.pinger = None
+        where = f"{self.config['host']}:{self.config['port']}"
         if isinstance(exc, Exception):
-            error = ConnectionError(f"AMI: connection lost ({exc})")
+            error = ConnectionError(f"AMI: connection to {where} lost ({exc})")
         elif exc is not None:  # panoramisk passes the Shutdown event itself
-            error = ConnectionError("AMI: Asterisk is shutting down")
+            error = ConnectionError(f"AMI: Asterisk at {where} is shutting down")
         else:
-            error = ConnectionError("AMI: connection closed by Asterisk")
+            error = ConnectionError(f"AMI: connection to {where} closed by the other side")
         self.fail_pending(error)
         if not self._logged_in.done():
             self._logged_in.set_exception(error)
@@ -165,6 +168,14 @@ class _InfoAsDebug(logging.LoggerAdapter):  # type: ignore[type-arg]
 
     def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
         self.debug(msg, *args, **kwargs)
+
+
+class _Protocol(AMIProtocol):  # type: ignore[misc]
+    """panoramisk's protocol, logging through our (demoted) logger from the first byte."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.log = _InfoAsDebug(log.getChild("panoramisk"), {})
 
 
 def _text(message: Any, key: str) -> str:
@@ -235,20 +246,21 @@ class Ami:
             ping_delay=10,
             ping_interval=10,
             log=_InfoAsDebug(log.getChild("panoramisk"), {}),
+            protocol_factory=_Protocol,
         )
         ami = cls(session, f"{host}:{port}")
         holder.append(ami)
-        session.connect()
+        connecting = session.connect()  # a Task; login follows in callbacks
         try:
             async with asyncio.timeout(timeout):
                 accepted = await logged_in
-        except TimeoutError:
+        except BaseException as exc:
+            connecting.cancel()
             session.close()
-            raise ConnectionError(
-                f"AMI: no login answer from {host}:{port} within {timeout:g} s"
-            ) from None
-        except ConnectionError:
-            session.close()
+            if isinstance(exc, TimeoutError):
+                raise ConnectionError(
+                    f"AMI: no login answer from {host}:{port} within {timeout:g} s"
+                ) from None
             raise
         if not accepted:
             session.close()
@@ -256,7 +268,7 @@ class Ami:
         log.debug("AMI: logged in to %s as %s", ami._address, username)
         return ami
 
-    async def __aenter__(self) -> Ami:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -286,8 +298,8 @@ class Ami:
             queue.put_nowait(error)
 
     def _on_event(self, _manager: Any, message: Any) -> None:
-        name = _text(message, "Event")
-        if name == "TestEvent" or name != "ContactStatus" or not self._subscribers:
+        # Everything else (TestEvent noise of TEST_FRAMEWORK builds included) is dropped here.
+        if _text(message, "Event") != "ContactStatus" or not self._subscribers:
             return
         status = _text(message, "ContactStatus")
         state = _CONTACT_STATES.get(status)
@@ -366,11 +378,12 @@ class Ami:
         """
         endpoints = await self._list("PJSIPShowEndpoints", "EndpointList", "no endpoints found")
         contact_events = await self._list("PJSIPShowContacts", "ContactList", "no contacts found")
-        by_aor: dict[str, list[tuple[str, str, str, str]]] = {}
+        # Contacts belong to AORs (an AOR may serve several endpoints).
+        by_aor: dict[str, list[tuple[str, str, str]]] = {}
         for c in contact_events:
             aor = _aor_of_contact(_text(c, "ObjectName"))
             by_aor.setdefault(aor, []).append(
-                (_text(c, "Endpoint"), _text(c, "Uri"), _text(c, "Status"), _text(c, "UserAgent"))
+                (_text(c, "Uri"), _text(c, "Status"), _text(c, "UserAgent"))
             )
         states = []
         for e in endpoints:
@@ -378,7 +391,7 @@ class Ami:
             contacts = tuple(
                 Contact(endpoint=name, uri=uri, status=status, user_agent=agent)
                 for aor in _names(_text(e, "Aor"))
-                for _registered_by, uri, status, agent in by_aor.get(aor, [])
+                for uri, status, agent in by_aor.get(aor, [])
             )
             registered = any(c.status in _REGISTERED_STATUSES for c in contacts)
             states.append(EndpointState(endpoint=name, registered=registered, contacts=contacts))

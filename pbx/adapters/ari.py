@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 
@@ -103,7 +103,7 @@ class AriClient:
             await self._session_obj.close()
             self._session_obj = None
 
-    async def __aenter__(self) -> AriClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -132,7 +132,7 @@ class AriClient:
                 if resp.content_type == "application/json":
                     return json.loads(body)
                 return body
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientConnectionError, OSError) as exc:
             raise _unreachable(self.base_url, exc) from exc
 
     async def application_connected(self) -> bool:
@@ -147,7 +147,7 @@ class AriClient:
 
     def _events_url(self) -> str:
         if self.base_url.startswith("https://"):
-            return "wss://" + self.base_url[len("https://"):] + "/events"
+            return "wss://" + self.base_url[len("https://") :] + "/events"
         return "ws://" + self.base_url.removeprefix("http://") + "/events"
 
     async def _open_events(self) -> aiohttp.ClientWebSocketResponse:
@@ -158,9 +158,11 @@ class AriClient:
             return await self._session.ws_connect(self._events_url(), params=params, heartbeat=20)
         except aiohttp.WSServerHandshakeError as exc:
             if exc.status == 401:
-                raise AriError("GET", "/events", 401, f"credentials of {self._username!r} refused") from None
+                raise AriError(
+                    "GET", "/events", 401, f"credentials of {self._username!r} refused"
+                ) from None
             raise AriError("GET", "/events", exc.status, exc.message) from None
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientConnectionError, OSError) as exc:
             raise _unreachable(self.base_url, exc) from exc
 
     @staticmethod
@@ -199,7 +201,8 @@ class AriClient:
         """Keep the events websocket up forever, passing each event to `handler`.
 
         Reconnects with a backoff from 0.5 s doubling to 5 s (reset once
-        connected). `connected` is set while the websocket is up. After every
+        connected). `connected` is set while the websocket is up and ours
+        (cleared on ApplicationReplaced). After every
         (re)connection `on_connect` runs before any event is handled: Asterisk
         keeps nothing for a disconnected application, so reconcile there.
         Failures of `handler` and `on_connect` are logged, not raised. Logs
@@ -229,6 +232,7 @@ class AriClient:
             ever_connected = True
             if connected is not None:
                 connected.set()
+            ended = "ARI: websocket closed"
             try:
                 if on_connect is not None:
                     try:
@@ -236,17 +240,24 @@ class AriClient:
                     except Exception:
                         log.exception("ARI: on_connect hook failed")
                 async for event in self._read_events(ws):
+                    if event.type == "ApplicationReplaced":
+                        # Another client connected with our app name; Asterisk sends it
+                        # the events now and keeps this socket open but silent.
+                        log.error("ARI: another client took over application %r", self.app)
+                        if connected is not None:
+                            connected.clear()
                     try:
                         await handler(event)
                     except Exception:
                         log.exception("ARI: handling %s failed", event.type)
             except ConnectionError as exc:
-                log.warning("%s", exc)
+                ended = str(exc)
             finally:
                 if connected is not None:
                     connected.clear()
                 await ws.close()
-            log.warning("ARI: websocket closed; reconnecting")
+            log.warning("%s; reconnecting", ended)
+            await asyncio.sleep(BACKOFF_MIN)
             last_problem = None
 
 

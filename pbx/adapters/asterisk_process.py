@@ -19,9 +19,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from pbx.runtime.settings import Settings, default_cache
 
@@ -31,8 +31,16 @@ PID_FILE = "run/pbx-asterisk.pid"
 OUT_FILE = "log/asterisk.out"
 ROOT_PACKAGES = "asterisk,flite"
 
-# Bind-mount the instance directory into the root, then run the command chrooted.
-_IN_ROOT = 'mount --bind "$1" "$2"/pbx/instance && root="$2" && shift 2 && exec chroot "$root" "$@"'
+# Bind-mount the instance directory (and the host's name resolution files, so
+# hostnames such as a trunk's resolve as on the host) into the root, then chroot.
+_IN_ROOT = """\
+mount --bind "$1" "$2/pbx/instance" || exit 125
+for f in /etc/hosts /etc/resolv.conf; do
+  [ -f "$f" ] && [ -f "$2$f" ] && { mount --bind "$f" "$2$f" || true; }
+done
+root="$2"; shift 2
+exec chroot "$root" "$@"
+"""
 
 
 class AsteriskError(RuntimeError):
@@ -56,18 +64,28 @@ class AsteriskHost:
             return Path(self.binary).is_file()
         return (self.root / self.binary.lstrip("/")).exists()
 
+    def describe(self) -> str:
+        """One line for people: which Asterisk, and where its files are."""
+        if self.root is None:
+            return f"{self.binary} on this host, files in {self.asterisk_dir}"
+        return f"Asterisk in the root {self.root}, files in {self.asterisk_dir}"
+
     def command(self, *args: str) -> list[str]:
         """The argv that runs `asterisk -C <our asterisk.conf> args...` in this mode."""
         asterisk = [self.binary, "-C", f"{self.asterisk_dir_view}/etc/asterisk.conf", *args]
         if self.root is None:
             return asterisk
+        # Not root: a user namespace (-r) makes the mount and the chroot possible.
         unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-r", "-m"]
-        return [*unshare, "sh", "-c", _IN_ROOT, "sh", str(self.asterisk_dir), str(self.root), *asterisk]
+        mount_args = [str(self.asterisk_dir), str(self.root)]
+        return [*unshare, "sh", "-c", _IN_ROOT, "sh", *mount_args, *asterisk]
 
 
 def default_root(settings: Settings) -> Path:
     """Where the shared Asterisk root lives (settings.asterisk_root, else the user cache)."""
-    return Path(settings.asterisk_root) if settings.asterisk_root else default_cache() / "asterisk-root"
+    if settings.asterisk_root:
+        return Path(settings.asterisk_root)
+    return default_cache() / "asterisk-root"
 
 
 def locate(settings: Settings) -> AsteriskHost:
@@ -128,13 +146,15 @@ def bootstrap(settings: Settings, progress: Callable[[str], None] = _say) -> Ast
     assert host.root is not None
     root = host.root
     if host.bootstrapped:
-        (root / MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        _prepare_root(root)
         progress(f"asterisk: root ready at {root}")
         return host
     if root.exists() and any(root.iterdir()):
         raise AsteriskError(f"asterisk: {root} exists but holds no Asterisk; remove it and retry")
     if not shutil.which("mmdebstrap"):
-        raise AsteriskError("asterisk: mmdebstrap not found; install it (apt-get install mmdebstrap)")
+        raise AsteriskError(
+            "asterisk: mmdebstrap not found; install it (apt-get install mmdebstrap)"
+        )
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
     command = [
@@ -147,12 +167,21 @@ def bootstrap(settings: Settings, progress: Callable[[str], None] = _say) -> Ast
     except (OSError, subprocess.CalledProcessError) as exc:
         _discard(tmp)
         raise AsteriskError(f"asterisk: building the root failed ({exc})") from None
-    (tmp / MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    _prepare_root(tmp)
     if root.exists():
         root.rmdir()
     tmp.rename(root)
     progress(f"asterisk: root ready at {root}")
     return host
+
+
+def _prepare_root(root: Path) -> None:
+    """The mount points a root needs: /pbx/instance, and /etc/hosts, /etc/resolv.conf files."""
+    (root / MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    for name in ("etc/hosts", "etc/resolv.conf"):
+        target = root / name
+        if not target.exists() and not target.is_symlink():
+            target.touch()
 
 
 def _discard(tmp: Path) -> None:
@@ -196,7 +225,8 @@ def _tail(path: Path, lines: int = 20) -> str:
 def _rx(host: AsteriskHost, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         host.command("-rx", command),
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        check=False, capture_output=True, text=True, timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )  # fmt: skip
 
 
@@ -229,8 +259,13 @@ def start(settings: Settings, timeout: float = 30) -> int:
     for name in RUN_DIRS:
         (base / name).mkdir(parents=True, exist_ok=True)
     if host.root is not None:
-        (host.root / MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
-    for stale in ("astdb.sqlite3", "astdb.sqlite3-journal", "astdb.sqlite3-wal", "astdb.sqlite3-shm"):
+        _prepare_root(host.root)
+    for stale in (
+        "astdb.sqlite3",
+        "astdb.sqlite3-journal",
+        "astdb.sqlite3-wal",
+        "astdb.sqlite3-shm",
+    ):
         (base / "db" / stale).unlink(missing_ok=True)
     out_path = base / OUT_FILE
     with open(out_path, "wb") as out:

@@ -80,11 +80,12 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
 
 @web.middleware
 async def _bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path not in PUBLIC_PATHS:
-        if not _authorized(request, request.app[STATE_KEY].api_token):
-            return _error(
-                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
+    if request.path not in PUBLIC_PATHS and not _authorized(
+        request, request.app[STATE_KEY].api_token
+    ):
+        return _error(
+            401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
     return await handler(request)
 
 

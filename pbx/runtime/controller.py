@@ -15,13 +15,13 @@ from typing import Literal
 
 from aiohttp import web
 
-from pbx.adapters.ami import Ami, AmiError, RegistrationEvent
+from pbx.adapters.ami import Ami, AmiError
 from pbx.adapters.ari import BACKOFF_MAX, BACKOFF_MIN, AriClient, AriError, AriEvent
 from pbx.api.app import ApiState, make_app
 from pbx.core.errors import InvalidInput
 from pbx.runtime.settings import Settings, load_settings
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pbx.runtime.controller")  # also when run with -m
 
 ContactState = Literal["registered", "unregistered", "unreachable"]
 
@@ -59,7 +59,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
             tasks.create_task(_run_ari(settings, state.ari), name="ari")
             tasks.create_task(_run_ami(settings, state.ami), name="ami")
     except BaseExceptionGroup as group:
-        rest = group.subgroup(lambda exc: not isinstance(exc, _Shutdown))
+        _, rest = group.split(_Shutdown)
         if rest is not None:
             if len(rest.exceptions) == 1:
                 raise rest.exceptions[0] from None
@@ -109,7 +109,9 @@ async def _run_api(settings: Settings, state: ApiState, ready: asyncio.Event | N
                 exc.errno,
                 f"API: cannot listen on {settings.api_bind}:{settings.api_port} ({exc.strerror})",
             ) from None
-        log.info("API listening on http://%s:%d", local_address(settings.api_bind), settings.api_port)
+        log.info(
+            "API listening on http://%s:%d", local_address(settings.api_bind), settings.api_port
+        )
         if ready is not None:
             ready.set()
         await asyncio.Event().wait()  # until cancelled
@@ -121,7 +123,7 @@ async def _run_api(settings: Settings, state: ApiState, ready: asyncio.Event | N
 
 
 async def _run_ari(settings: Settings, connected: asyncio.Event) -> None:
-    base_url = f"http://{local_address(settings.bind)}:{settings.ari_port}/ari"
+    base_url = f"http://127.0.0.1:{settings.ari_port}/ari"  # ARI listens on loopback only
     client = AriClient(base_url, settings.ari_user, settings.ari_password, settings.app_name)
 
     async def on_connect() -> None:
@@ -164,7 +166,7 @@ async def _refuse_call(client: AriClient, event: AriEvent) -> None:
 
 
 async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
-    host = local_address(settings.bind).strip("[]")
+    host = "127.0.0.1"  # AMI listens on loopback only
     known: dict[tuple[str, str], ContactState] = {}
     delay = BACKOFF_MIN
     last_problem: str | None = None
@@ -182,7 +184,10 @@ async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
         delay = BACKOFF_MIN
         last_problem = None
         log.info(
-            "AMI: %s to %s:%d", "reconnected" if ever_connected else "connected", host, settings.ami_port
+            "AMI: %s to %s:%d",
+            "reconnected" if ever_connected else "connected",
+            host,
+            settings.ami_port,
         )
         ever_connected = True
         connected.set()
@@ -199,14 +204,19 @@ async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
             async for event in events:
                 _note(known, (event.endpoint, event.uri), event.state)
         except (ConnectionError, AmiError) as exc:
-            log.warning("%s", exc)
+            ended = str(exc)
+        else:
+            ended = "AMI: session ended"
         finally:
             connected.clear()
             await ami.close()
-        log.warning("AMI: session ended; reconnecting")
+        log.warning("%s; reconnecting", ended)
+        await asyncio.sleep(BACKOFF_MIN)  # a stopping Asterisk still accepts, then refuses logins
 
 
-def _note(known: dict[tuple[str, str], ContactState], key: tuple[str, str], state: ContactState) -> None:
+def _note(
+    known: dict[tuple[str, str], ContactState], key: tuple[str, str], state: ContactState
+) -> None:
     """Record a contact's state; log it when it changed."""
     if known.get(key, "unregistered") == state:
         return
@@ -222,11 +232,6 @@ def _note(known: dict[tuple[str, str], ContactState], key: tuple[str, str], stat
         known.pop(key, None)
     else:
         known[key] = state
-
-
-def registration_summary(event: RegistrationEvent) -> str:
-    """A one-line description of a registration event (for logs and the CLI)."""
-    return f"{event.endpoint} {event.state} {event.uri} ({event.status})"
 
 
 # --- entry point ---------------------------------------------------------------

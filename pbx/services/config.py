@@ -29,6 +29,7 @@ def render_options(settings: Settings, asterisk_dir_view: str) -> RenderOptions:
         app_name=settings.app_name,
         fallback_number=settings.fallback_number,
         allow_international=settings.allow_international,
+        default_region=settings.default_region,
     )
 
 

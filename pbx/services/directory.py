@@ -136,6 +136,14 @@ class DirectoryService:
         d = await self.snapshot()
         user = rules.require_user(d, name)
         rules.check_user_removal(d, user)
+        # Box notifications and customer ownership just stop; nothing else refers to the user.
+        for box in d.boxes:
+            if user.name in box.members:
+                members = tuple(m for m in box.members if m != user.name)
+                await self.repo.replace(box, replace(box, members=members))
+        for customer in d.customers:
+            if customer.owner == user.name:
+                await self.repo.replace(customer, replace(customer, owner=None))
         await self.repo.remove(user)
 
     # -- extensions --------------------------------------------------------

@@ -4,7 +4,13 @@ A `SippPhone` is one SIPp process that registers an extension to Asterisk,
 stays registered until `stop()`, then unregisters (REGISTER with Expires: 0)
 and exits. SIPp cannot be interrupted inside a pause, so the scenario waits
 in a `<recv request="MESSAGE">` and `stop()` sends it a SIP MESSAGE on the
-registration's Call-ID.
+registration's Call-ID. With `answer=True` the phone also answers incoming
+calls (an out-of-call scenario) and counts them.
+
+`call()` places one call (as a phone, answering the digest challenge, or as a
+trunk from another loopback address) and reports whether it was answered.
+Scenarios live in `scenarios/`; placeholders (HOLD_MS, CALLER) are replaced in
+a per-process copy, because SIPp timeouts cannot take `-key` values.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
@@ -76,6 +84,67 @@ def render_scenario(name: str, target: Path, **values: str) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class CallResult:
+    """What a `call()` saw: answered, hung up cleanly (by whom), SIPp's exit code, its folder."""
+
+    answered: bool
+    hung_up: bool
+    remote_hangup: bool
+    returncode: int
+    dir: Path
+
+
+def call(
+    to: str,
+    sip_port: int,
+    workdir: Path,
+    *,
+    caller: str,
+    password: str | None = None,
+    host: str = "127.0.0.1",
+    hold: float = 1.0,
+    timeout: float = 30.0,
+    audio: Path | None = None,
+) -> CallResult:
+    """Place one call to `to` from `host` (as `caller`, answering a challenge with
+    `password` when given), stay `hold` seconds once answered, then hang up.
+
+    `audio`: a headerless 8 kHz mu-law file (`sox in.wav -r 8000 -c 1 -t ul out.ul`)
+    streamed as RTP once the call is answered.
+    """
+    folder = workdir / f"call-{caller.lstrip('+')}-{to.lstrip('+')}-{secrets.token_hex(4)}"
+    folder.mkdir(parents=True)
+    stream = f'<nop><action><exec rtp_stream="{audio},1,0"/></action></nop>' if audio else ""
+    scenario = render_scenario(
+        "call.xml", folder / "call.xml",
+        HOLD_MS=str(int(hold * 1000)), CALLER=caller, **{"<!-- AUDIO -->": stream},
+    )  # fmt: skip
+    port, control = free_ports(2, 1, host)
+    media = free_ports(1, 4, host)[0]
+    log = folder / "call.log"
+    command = [
+        sipp_binary(), f"127.0.0.1:{sip_port}", "-sf", str(scenario), "-s", to,
+        "-m", "1", "-l", "1", "-t", "u1", "-i", host, "-p", str(port),
+        "-mp", str(media), "-cp", str(control), "-nostdin",
+        "-trace_err", "-error_file", str(folder / "errors.log"),
+        "-trace_msg", "-message_file", str(folder / "messages.log"),
+        "-trace_logs", "-log_file", str(log),
+        "-timeout", f"{int(timeout)}s",
+    ]  # fmt: skip
+    if password is not None:
+        command += ["-au", caller, "-ap", password]
+    with open(folder / "sipp.out", "wb") as out:
+        done = subprocess.run(
+            command, check=False, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, cwd=folder, timeout=timeout + 10,
+        )  # fmt: skip
+    text = log.read_text() if log.exists() else ""
+    return CallResult(
+        "ANSWERED" in text, "HUNGUP" in text, "by the other side" in text, done.returncode, folder
+    )
+
+
 class SippPhone:
     """A SIP phone for extension `extension` registering to Asterisk at host:sip_port."""
 
@@ -88,12 +157,14 @@ class SippPhone:
         *,
         host: str = "127.0.0.1",
         hold: float = 300.0,
+        answer: bool = False,
     ) -> None:
         self.extension = extension
         self.password = password
         self.host = host
         self.sip_port = sip_port
         self.hold = hold
+        self.answer = answer
         token = secrets.token_hex(4)
         self.dir = workdir / f"phone-{extension}-{token}"
         self.call_id = f"pbxphone-{token}-1"  # -cid_str below, call number 1
@@ -126,7 +197,7 @@ class SippPhone:
                 parts.append(f"--- {path.name}\n" + path.read_text()[-2000:])
         return "\n".join(parts)
 
-    def start(self) -> SippPhone:
+    def start(self) -> Self:
         """Launch SIPp; it registers at once (see `wait_registered`)."""
         self.dir.mkdir(parents=True)
         scenario = render_scenario(
@@ -146,8 +217,9 @@ class SippPhone:
             "-trace_logs", "-log_file", str(self.log_file),
             "-timeout", f"{int(self.hold) + 60}s",
         ]  # fmt: skip
-        out = open(self.dir / "sipp.out", "wb")
-        with out:
+        if self.answer:
+            command += ["-oocsf", str(SCENARIOS / "answer.xml")]
+        with open(self.dir / "sipp.out", "wb") as out:
             self.proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 cwd=self.dir, start_new_session=True,
@@ -167,6 +239,11 @@ class SippPhone:
                 raise RuntimeError(f"sipp for {self.extension} exited early\n{self.describe()}")
             time.sleep(0.05)
         raise TimeoutError(f"no answer to REGISTER of {self.extension}\n{self.describe()}")
+
+    @property
+    def answered_calls(self) -> int:
+        """How many incoming calls this phone has answered (with `answer=True`)."""
+        return self._log().count("ANSWERED ")
 
     @property
     def unregistered(self) -> bool:
@@ -213,7 +290,7 @@ class SippPhone:
         self.proc = None
         return self.returncode
 
-    def __enter__(self) -> SippPhone:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

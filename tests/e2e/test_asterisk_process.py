@@ -11,12 +11,22 @@ import pytest
 
 from pbx.adapters import asterisk_process as ap
 from pbx.adapters.templates import load_templates
-from pbx.core.model import Directory, Extension, User
+from pbx.core.model import Directory, Extension, Trunk, User
 from pbx.core.render import RenderOptions, custom_file_names, render
 from pbx.runtime.settings import Settings
-from tests.e2e.phones import SippPhone, free_port, free_ports
+from tests.e2e.phones import SippPhone, call, free_port, free_ports
 
 PASSWORD = "s3cret-101-pw"
+ONE_PHONE = Directory(
+    users=(User("alice", "alice@example.com"),),
+    extensions=(Extension("101", "alice", PASSWORD),),
+)
+# The trunk "provider" is SIPp on 127.0.0.2 (identified by its address); phones use 127.0.0.1.
+TWO_PHONES_AND_TRUNK = Directory(
+    users=(User("alice", "alice@example.com"), User("bob", "bob@example.com")),
+    extensions=(Extension("101", "alice", PASSWORD), Extension("102", "bob", "bob-pw-102")),
+    trunks=(Trunk("carrier", "127.0.0.2", "", ""),),
+)
 
 
 def _settings(home: Path) -> Settings:
@@ -34,12 +44,8 @@ def _settings(home: Path) -> Settings:
     )
 
 
-def _write_config(settings: Settings) -> dict[str, str]:
+def _write_config(settings: Settings, directory: Directory, fallback: str = "") -> None:
     host = ap.locate(settings)
-    directory = Directory(
-        users=(User("alice", "alice@example.com"),),
-        extensions=(Extension("101", "alice", PASSWORD),),
-    )
     options = RenderOptions(
         asterisk_dir=host.asterisk_dir_view,
         bind=settings.bind,
@@ -52,6 +58,7 @@ def _write_config(settings: Settings) -> dict[str, str]:
         ari_password=settings.ari_password,
         ami_user=settings.ami_user,
         ami_secret=settings.ami_secret,
+        fallback_number=fallback,
     )
     files = render(directory, options, load_templates())
     etc = settings.asterisk_dir / "etc"
@@ -60,20 +67,28 @@ def _write_config(settings: Settings) -> dict[str, str]:
         (etc / name).write_text(text)
     for name in custom_file_names(files):
         (etc / name).write_text("; local additions\n")
-    return files
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
+def _running(home: Path, directory: Directory, fallback: str = "") -> Iterator[Settings]:
     """A PBX_HOME with a rendered config and a running Asterisk (always stopped afterwards)."""
-    settings = _settings(tmp_path / "home")
+    settings = _settings(home)
     ap.bootstrap(settings, progress=lambda line: None)
-    _write_config(settings)
+    _write_config(settings, directory, fallback)
     try:
         ap.start(settings)
         yield settings
     finally:
         ap.stop(settings)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    yield from _running(tmp_path / "home", ONE_PHONE)
+
+
+@pytest.fixture
+def with_fallback(tmp_path: Path) -> Iterator[Settings]:
+    yield from _running(tmp_path / "home", TWO_PHONES_AND_TRUNK, fallback="102")
 
 
 def _contacts(settings: Settings) -> str:
@@ -117,6 +132,25 @@ def test_wrong_password_does_not_register(settings: Settings, tmp_path: Path) ->
     with SippPhone("101", "wrong-password", settings.sip_port, tmp_path) as phone:
         assert phone.wait_registered() is False
     assert "sip:101@" not in _contacts(settings)
+
+
+def test_calls_flow_without_the_controller(with_fallback: Settings, tmp_path: Path) -> None:
+    """No ARI application is connected: Stasis() fails and the failsafe dialplan takes over."""
+    port = with_fallback.sip_port
+    with SippPhone("102", "bob-pw-102", port, tmp_path, answer=True) as bob:
+        assert bob.wait_registered(), bob.describe()
+        internal = call("102", port, tmp_path, caller="101", password=PASSWORD, hold=0.5)
+        assert internal.answered and internal.hung_up and internal.returncode == 0
+        assert bob.answered_calls == 1
+        inbound = call("+14155550100", port, tmp_path, caller="+14155550111", host="127.0.0.2")
+        assert inbound.answered and inbound.hung_up and inbound.returncode == 0
+        assert bob.answered_calls == 2  # the fallback number, extension 102
+        unknown = call("999", port, tmp_path, caller="101", password=PASSWORD, hold=0.5)
+        assert unknown.answered  # the announcement
+        assert bob.answered_calls == 2
+    log = (with_fallback.asterisk_dir / "log" / "messages.log").read_text()
+    assert "Stasis app 'pbx' doesn't exist" in log
+    assert "ERROR[" not in log, log
 
 
 def test_stop_is_idempotent_and_status_follows(settings: Settings) -> None:

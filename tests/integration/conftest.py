@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -24,7 +25,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import NoReturn
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -46,10 +47,12 @@ def _pg_bin() -> Path | None:
     return Path(on_path).parent if on_path else None
 
 
-def _run(args: list[str], what: str, **kwargs: object) -> None:
-    result = subprocess.run(args, capture_output=True, text=True, timeout=600, **kwargs)  # type: ignore[call-overload]
+def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(args, check=False, capture_output=True, text=True, timeout=600, env=env)
     if result.returncode != 0:
-        _fail(f"{what} failed ({result.returncode}): {' '.join(args)}\n{result.stdout}{result.stderr}")
+        _fail(
+            f"{what} failed ({result.returncode}): {' '.join(args)}\n{result.stdout}{result.stderr}"
+        )
 
 
 def _install_postgres() -> Path:
@@ -103,35 +106,81 @@ def postgres_url() -> Iterator[str]:
     started = False
     try:
         _run(
-            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER, "-A", "trust",
-             "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"],
+            [
+                *prefix,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                PG_USER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+                "--no-instructions",
+            ],
             "initdb",
         )
         options = (
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1 "
+            f"-p {port} -k {shlex.quote(str(base))} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         result = subprocess.run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
-             "-o", options, "start"],
-            capture_output=True, text=True, timeout=120,
+            [
+                *prefix,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "start",
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         started = result.returncode == 0
         if not started:
             server_log = log.read_text(errors="replace") if log.exists() else "(no log)"
             _fail(f"pg_ctl start failed:\n{result.stdout}{result.stderr}\n{server_log}")
         _run(
-            [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER,
-             "pbx_test"],
+            [
+                str(bin_dir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                PG_USER,
+                "pbx_test",
+            ],
             "createdb",
         )
         yield f"postgresql+asyncpg://{PG_USER}@127.0.0.1:{port}/pbx_test"
     finally:
         if started:
             subprocess.run(
-                [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
-                 "stop"],
-                capture_output=True, timeout=120,
+                [
+                    *prefix,
+                    str(bin_dir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+                check=False,
+                capture_output=True,
+                timeout=120,
             )
         shutil.rmtree(base, ignore_errors=True)
 
@@ -140,7 +189,10 @@ async def _admin(server_url: str) -> asyncpg.Connection:
     url = make_url(server_url)
     try:
         return await asyncpg.connect(
-            host=url.host, port=url.port, user=url.username, password=url.password,
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
             database=url.database,
         )
     except (OSError, asyncpg.PostgresError) as error:
@@ -159,7 +211,9 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     name = f"pbx_t_{uuid.uuid4().hex[:16]}"
     admin = await _admin(server)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        # FILE_COPY (PostgreSQL 15+) is several times faster than the default for tiny databases
+        fast = " STRATEGY FILE_COPY" if admin.get_server_version().major >= 15 else ""
+        await admin.execute(f'CREATE DATABASE "{name}"{fast}')
     finally:
         await admin.close()
     yield make_url(server).set(database=name).render_as_string(hide_password=False)

@@ -75,6 +75,10 @@ async def test_upgrade_head_creates_every_table(db_url: str) -> None:
     assert await current_revision(db_url) == head_revision() == "0001"
     names = await _inspect(db_url, lambda c: set(sa.inspect(c).get_table_names()))
     assert names == TABLES | {"alembic_version"}
+    checks = await _inspect(
+        db_url, lambda c: sa.inspect(c).get_check_constraints("business_numbers")
+    )
+    assert [c["name"] for c in checks] == ["ck_business_numbers_destination"]
 
 
 async def test_migrating_twice_is_a_no_op(db_url: str) -> None:

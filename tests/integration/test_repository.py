@@ -47,8 +47,13 @@ EXT_101 = Extension("101", "alice", "s3cret-101", RingTarget.BOTH, voicemail_box
 EXT_102 = Extension("102", "bob", "s3cret-102", RingTarget.CELL, dnd=True)
 EXT_103 = Extension("103", "carol", "s3cret-103")
 SALES = RingGroup(
-    "sales", Strategy.SEQUENTIAL, ("103", "101"), ring_timeout=15, timeout=45,
-    extension="600", fallback_box="office",
+    "sales",
+    Strategy.SEQUENTIAL,
+    ("103", "101"),
+    ring_timeout=15,
+    timeout=45,
+    extension="600",
+    fallback_box="office",
 )
 SUPPORT = RingGroup("support", Strategy.RING_ALL, ("102",))
 HOURS = Schedule(
@@ -63,19 +68,38 @@ HOURS = Schedule(
     ),
 )
 MAIN = BusinessNumber(
-    "+15551230000", "Main line", provider="twilio", provider_ref="PN123",
-    destination=Destination(DestKind.GROUP, "sales"), schedule="main",
+    "+15551230000",
+    "Main line",
+    provider="twilio",
+    provider_ref="PN123",
+    destination=Destination(DestKind.GROUP, "sales"),
+    schedule="main",
 )
 DIRECT = BusinessNumber(
-    "+15551230001", "Alice direct", assigned_user="alice",
+    "+15551230001",
+    "Alice direct",
+    assigned_user="alice",
     destination=Destination(DestKind.EXTENSION, "101"),
 )
 OLD = BusinessNumber("+15551230002", "Old ad line", active=False, forward="+15557654321")
 TRUNK = Trunk("provider", "sip.example.net", "acct", "trunk-pass", 5080, "example.net")
 
 EVERYTHING: tuple[Entity, ...] = (
-    CAROL, ALICE, BOB, BOX_OFFICE, BOX_ALICE, EXT_103, EXT_101, EXT_102, SUPPORT, SALES,
-    HOURS, OLD, MAIN, DIRECT, TRUNK,
+    CAROL,
+    ALICE,
+    BOB,
+    BOX_OFFICE,
+    BOX_ALICE,
+    EXT_103,
+    EXT_101,
+    EXT_102,
+    SUPPORT,
+    SALES,
+    HOURS,
+    OLD,
+    MAIN,
+    DIRECT,
+    TRUNK,
 )
 
 
@@ -127,20 +151,46 @@ async def test_replace_overwrites_every_kind(repo: SqlRepository) -> None:
     changes: list[tuple[Entity, Entity]] = [
         (BOB, replace(BOB, email="robert@example.com", mobile="+15550000002", active=True)),
         (EXT_102, replace(EXT_102, sip_password="new", dnd=False, voicemail_box="office")),
-        (SALES, replace(SALES, members=("101", "102", "103"), strategy=Strategy.ROUND_ROBIN,
-                        extension=None, fallback_box=None)),
-        (HOURS, replace(HOURS, tz="Europe/Paris", hours=(OpenRange(2, 0, 1440),), holidays=(),
-                        after_hours=(AfterHoursStep(AfterHoursKind.VOICEMAIL, "alice"),))),
+        (
+            SALES,
+            replace(
+                SALES,
+                members=("101", "102", "103"),
+                strategy=Strategy.ROUND_ROBIN,
+                extension=None,
+                fallback_box=None,
+            ),
+        ),
+        (
+            HOURS,
+            replace(
+                HOURS,
+                tz="Europe/Paris",
+                hours=(OpenRange(2, 0, 1440),),
+                holidays=(),
+                after_hours=(AfterHoursStep(AfterHoursKind.VOICEMAIL, "alice"),),
+            ),
+        ),
         (BOX_OFFICE, replace(BOX_OFFICE, members=("bob",))),
-        (MAIN, replace(MAIN, destination=Destination(DestKind.EXTENSION, "103"), schedule=None,
-                       assigned_user="bob", provider=None)),
+        (
+            MAIN,
+            replace(
+                MAIN,
+                destination=Destination(DestKind.EXTENSION, "103"),
+                schedule=None,
+                assigned_user="bob",
+                provider=None,
+            ),
+        ),
         (TRUNK, replace(TRUNK, password="rotated", from_domain=None)),
         (customer, replace(customer, name="Acme Ltd", phones=("+15553336666",), owner=None)),
         (job, replace(job, status=JobStatus.CLOSED, id=None)),
     ]
     for old, new in changes:
         stored = await repo.replace(old, new)
-        assert stored == (replace(new, id=old.id) if isinstance(new, (Customer, Job)) else new)
+        if isinstance(old, (Customer, Job)) and isinstance(new, (Customer, Job)):
+            new = replace(new, id=old.id)
+        assert stored == new
     snap = await repo.snapshot()
     assert snap.user("bob") == changes[0][1]
     assert snap.extension("102") == changes[1][1]
@@ -149,16 +199,34 @@ async def test_replace_overwrites_every_kind(repo: SqlRepository) -> None:
     assert snap.box("office") == changes[4][1]
     assert snap.number(MAIN.e164) == changes[5][1]
     assert snap.trunk("provider") == changes[6][1]
-    assert snap.customers == (replace(customer, name="Acme Ltd", phones=("+15553336666",),
-                                      owner=None),)
+    assert snap.customers == (
+        replace(customer, name="Acme Ltd", phones=("+15553336666",), owner=None),
+    )
     assert snap.jobs == (replace(job, status=JobStatus.CLOSED),)
 
 
 async def test_remove_deletes_each_kind(repo: SqlRepository) -> None:
     await add_all(repo)
     customer, job = await add_customer_and_job(repo)
-    for item in (job, customer, DIRECT, MAIN, OLD, HOURS, SALES, SUPPORT, EXT_101, EXT_102,
-                 EXT_103, BOX_OFFICE, BOX_ALICE, ALICE, BOB, CAROL, TRUNK):
+    for item in (
+        job,
+        customer,
+        DIRECT,
+        MAIN,
+        OLD,
+        HOURS,
+        SALES,
+        SUPPORT,
+        EXT_101,
+        EXT_102,
+        EXT_103,
+        BOX_OFFICE,
+        BOX_ALICE,
+        ALICE,
+        BOB,
+        CAROL,
+        TRUNK,
+    ):
         await repo.remove(item)
     assert await repo.snapshot() == Directory()
 
@@ -218,23 +286,49 @@ async def test_renaming_onto_an_existing_key_is_refused(repo: SqlRepository) -> 
     ("item", "field", "reason"),
     [
         (Extension("104", "dave", "pw"), "user", "no such user 'dave'"),
-        (Extension("104", "bob", "pw", voicemail_box="nope"), "voicemail_box",
-         "no such voicemail box 'nope'"),
+        (
+            Extension("104", "bob", "pw", voicemail_box="nope"),
+            "voicemail_box",
+            "no such voicemail box 'nope'",
+        ),
         (RingGroup("g", Strategy.RING_ALL, ("101", "999")), "members", "no such extension 999"),
-        (RingGroup("g", Strategy.RING_ALL, (), fallback_box="nope"), "fallback_box",
-         "no such voicemail box 'nope'"),
+        (
+            RingGroup("g", Strategy.RING_ALL, (), fallback_box="nope"),
+            "fallback_box",
+            "no such voicemail box 'nope'",
+        ),
         (VoicemailBox("b", BoxKind.SHARED, ("alice", "dave")), "members", "no such user 'dave'"),
-        (Schedule("s", "UTC", (OpenRange(0, 0, 60),), (),
-                  (AfterHoursStep(AfterHoursKind.VOICEMAIL, "nope"),)), "after_hours",
-         "no such voicemail box 'nope'"),
-        (BusinessNumber("+15550001111", "x", destination=Destination(DestKind.EXTENSION, "999")),
-         "destination", "no such extension 999"),
-        (BusinessNumber("+15550001111", "x", destination=Destination(DestKind.GROUP, "nope")),
-         "destination", "no such ring group 'nope'"),
-        (BusinessNumber("+15550001111", "x", assigned_user="dave"), "assigned_user",
-         "no such user 'dave'"),
-        (BusinessNumber("+15550001111", "x", schedule="nope"), "schedule",
-         "no such schedule 'nope'"),
+        (
+            Schedule(
+                "s",
+                "UTC",
+                (OpenRange(0, 0, 60),),
+                (),
+                (AfterHoursStep(AfterHoursKind.VOICEMAIL, "nope"),),
+            ),
+            "after_hours",
+            "no such voicemail box 'nope'",
+        ),
+        (
+            BusinessNumber("+15550001111", "x", destination=Destination(DestKind.EXTENSION, "999")),
+            "destination",
+            "no such extension 999",
+        ),
+        (
+            BusinessNumber("+15550001111", "x", destination=Destination(DestKind.GROUP, "nope")),
+            "destination",
+            "no such ring group 'nope'",
+        ),
+        (
+            BusinessNumber("+15550001111", "x", assigned_user="dave"),
+            "assigned_user",
+            "no such user 'dave'",
+        ),
+        (
+            BusinessNumber("+15550001111", "x", schedule="nope"),
+            "schedule",
+            "no such schedule 'nope'",
+        ),
         (Customer("c", (), owner="dave"), "owner", "no such user 'dave'"),
         (Job(12345, "j"), "customer_id", "no such customer 12345"),
     ],
@@ -279,8 +373,8 @@ async def test_renames_of_extensions_groups_boxes_and_schedules_follow(
     await add_all(repo)
     await repo.replace(EXT_101, replace(EXT_101, number="201"))
     await repo.replace(SALES, replace(SALES, name="sales-team", members=("103", "201")))
-    await repo.replace(BOX_OFFICE, replace(BOX_OFFICE, name="front-desk"))
     await repo.replace(HOURS, replace(HOURS, name="weekdays"))
+    await repo.replace(BOX_OFFICE, replace(BOX_OFFICE, name="front-desk"))
     snap = await repo.snapshot()
     assert snap.number(DIRECT.e164) == replace(
         DIRECT, destination=Destination(DestKind.EXTENSION, "201")
@@ -294,7 +388,10 @@ async def test_renames_of_extensions_groups_boxes_and_schedules_follow(
     assert snap.schedule("weekdays") == replace(
         HOURS,
         name="weekdays",
-        after_hours=(*HOURS.after_hours[:2], AfterHoursStep(AfterHoursKind.VOICEMAIL, "front-desk")),
+        after_hours=(
+            *HOURS.after_hours[:2],
+            AfterHoursStep(AfterHoursKind.VOICEMAIL, "front-desk"),
+        ),
     )
 
 
@@ -311,8 +408,16 @@ async def test_removing_a_user_who_owns_extensions_is_refused(repo: SqlRepositor
 @pytest.mark.parametrize(
     ("item", "field", "used_by"),
     [
-        (ALICE, "user", ["business number +15551230001", "extension 101", "voicemail box 'alice'",
-                         "voicemail box 'office'"]),
+        (
+            ALICE,
+            "user",
+            [
+                "business number +15551230001",
+                "extension 101",
+                "voicemail box 'alice'",
+                "voicemail box 'office'",
+            ],
+        ),
         (EXT_101, "extension", ["business number +15551230001", "ring group 'sales'"]),
         (SALES, "group", ["business number +15551230000"]),
         (BOX_OFFICE, "box", ["ring group 'sales'", "schedule 'main'"]),
@@ -336,8 +441,8 @@ async def test_removing_a_customer_with_jobs_is_refused(repo: SqlRepository) -> 
     customer, job = await add_customer_and_job(repo)
     with pytest.raises(InvalidInput) as error:
         await repo.remove(customer)
-    assert (error.value.field, error.value.reason) == ("customer", f"{customer.id} is still used "
-                                                      f"by job {job.id}")
+    reason = f"{customer.id} is still used by job {job.id}"
+    assert (error.value.field, error.value.reason) == ("customer", reason)
 
 
 async def test_ids_are_assigned_by_the_database(repo: SqlRepository) -> None:

@@ -6,7 +6,7 @@ an installed pbx can upgrade its own database: `await migrate(url)`.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from alembic import command
 from alembic.config import Config

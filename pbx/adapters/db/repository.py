@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -157,9 +157,8 @@ _UNIQUE: dict[str, tuple[str, Callable[[Any], str]]] = {
 def _constraint_name(error: IntegrityError) -> str | None:
     """The name of the constraint an IntegrityError broke, on PostgreSQL or SQLite."""
     orig = error.orig
-    name = getattr(orig.__cause__, "constraint_name", None) or getattr(
-        orig, "constraint_name", None
-    )
+    cause = getattr(orig, "__cause__", None)  # asyncpg's own exception carries the name
+    name = getattr(cause, "constraint_name", None) or getattr(orig, "constraint_name", None)
     if isinstance(name, str):
         return name
     text = str(orig)
@@ -170,9 +169,10 @@ def _constraint_name(error: IntegrityError) -> str | None:
         table = Base.metadata.tables.get(columns[0][0])
         wanted = {column for _, column in columns}
         for constraint in table.constraints if table is not None else ():
-            if isinstance(constraint, (sa.UniqueConstraint, sa.PrimaryKeyConstraint)) and {
-                c.name for c in constraint.columns
-            } == wanted:
+            if (
+                isinstance(constraint, (sa.UniqueConstraint, sa.PrimaryKeyConstraint))
+                and {c.name for c in constraint.columns} == wanted
+            ):
                 return str(constraint.name)
     return None
 
@@ -183,8 +183,11 @@ def _explain(error: IntegrityError, item: object) -> InvalidInput:
         field, reason = _UNIQUE[name]
         return InvalidInput(field, reason(item))
     kind = _kind(item)
-    return InvalidInput(kind.field, f"{kind.show(getattr(item, kind.key))} conflicts with "
-                        f"stored data ({name or 'integrity error'})")
+    return InvalidInput(
+        kind.field,
+        f"{kind.show(getattr(item, kind.key))} conflicts with "
+        f"stored data ({name or 'integrity error'})",
+    )
 
 
 async def _find(session: AsyncSession, kind: _Kind, value: object, field: str | None = None) -> int:
@@ -318,7 +321,7 @@ _FILLERS: dict[type, _Filler] = {
 async def _save(session: AsyncSession, item: Entity, row_id: int | None) -> int:
     """Insert `item` (row_id None) or overwrite the row `row_id` with it; returns the row id."""
     kind = _kind(item)
-    row = kind.row() if row_id is None else await session.get(kind.row, row_id)
+    row: Any = kind.row() if row_id is None else await session.get(kind.row, row_id)
     children = await _FILLERS[type(item)](session, item, row)
     if row_id is not None:
         row.updated_at = sa.func.now()
@@ -356,8 +359,9 @@ class SqlRepository:
         sqlite = engine.dialect.name == "sqlite"
         reader = engine if sqlite else engine.execution_options(isolation_level="REPEATABLE READ")
         writer = engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"}) if sqlite else engine
-        self._reads = async_sessionmaker(reader, expire_on_commit=False)
-        self._writes = async_sessionmaker(writer, expire_on_commit=False)
+        # no autoflush: a half-filled row must not be flushed by a reference lookup
+        self._reads = async_sessionmaker(reader, expire_on_commit=False, autoflush=False)
+        self._writes = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -372,7 +376,9 @@ class SqlRepository:
             box_members = await _all(s, BoxMemberRow, BoxMemberRow.box_id, BoxMemberRow.position)
             extensions = await _all(s, ExtensionRow, ExtensionRow.id)
             groups = await _all(s, GroupRow, GroupRow.id)
-            members = await _all(s, GroupMemberRow, GroupMemberRow.group_id, GroupMemberRow.position)
+            members = await _all(
+                s, GroupMemberRow, GroupMemberRow.group_id, GroupMemberRow.position
+            )
             schedules = await _all(s, ScheduleRow, ScheduleRow.id)
             ranges = await _all(s, OpenRangeRow, OpenRangeRow.schedule_id, OpenRangeRow.position)
             holidays = await _all(s, HolidayRow, HolidayRow.schedule_id, HolidayRow.position)
@@ -415,10 +421,7 @@ class SqlRepository:
 
         return Directory(
             users=by_key(
-                (
-                    User(r.name, r.email, r.mobile, r.role, r.oncall_write, r.active)
-                    for r in users
-                ),
+                (User(r.name, r.email, r.mobile, r.role, r.oncall_write, r.active) for r in users),
                 lambda u: u.name,
             ),
             extensions=by_key(
@@ -512,11 +515,13 @@ class SqlRepository:
     async def add(self, item: E) -> E:
         """Store a new entity; customers and jobs come back with their new id."""
         kind = _kind(item)
-        if kind in (CUSTOMER, JOB) and getattr(item, "id") is not None:
+        if isinstance(item, (Customer, Job)) and item.id is not None:
             raise InvalidInput("id", f"a new {kind.noun} gets its id from the database")
         async with self._writing(item) as session:
             row_id = await _save(session, item, None)
-        return replace(item, id=row_id) if kind in (CUSTOMER, JOB) else item  # type: ignore[call-arg]
+        if isinstance(item, (Customer, Job)):
+            return cast(E, replace(item, id=row_id))
+        return item
 
     async def replace(self, old: E, new: E) -> E:
         """Overwrite the stored `old` (found by its key) with `new`, keeping its row.
@@ -527,12 +532,12 @@ class SqlRepository:
         if type(new) is not type(old):
             raise TypeError(f"cannot replace a {kind.noun} with {new!r}")
         key = getattr(old, kind.key)
-        if kind in (CUSTOMER, JOB):
+        if isinstance(new, (Customer, Job)):
             if key is None:
                 raise kind.missing(key)
-            if getattr(new, "id") not in (None, key):
+            if new.id not in (None, key):
                 raise InvalidInput("id", f"a {kind.noun}'s id cannot change")
-            new = replace(new, id=key)  # type: ignore[call-arg]
+            new = cast(E, replace(new, id=key))
         async with self._writing(new) as session:
             await _save(session, new, await _find(session, kind, key))
         return new
@@ -572,7 +577,7 @@ class SqlRepository:
                 for fk in other.foreign_keys:
                     if fk.column.table is not table or fk.ondelete == "CASCADE":
                         continue
-                    owner, source = other, other
+                    owner, source = other, cast(sa.FromClause, other)
                     if other.name not in _BY_TABLE:  # a child row: name its parent entity
                         up = next(f for f in other.foreign_keys if f.ondelete == "CASCADE")
                         owner = up.column.table
@@ -596,7 +601,8 @@ async def open_repository(url: str, *, upgrade: bool = True) -> SqlRepository:
             await migrate_engine(engine)
         elif (found := await engine_revision(engine)) != (wanted := head_revision()):
             raise InvalidInput(
-                "database_url", f"schema is at revision {found}, this pbx needs {wanted}: migrate it"
+                "database_url",
+                f"schema is at revision {found}, this pbx needs {wanted}: migrate it",
             )
     except BaseException:
         await engine.dispose()

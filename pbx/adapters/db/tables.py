@@ -136,9 +136,7 @@ class GroupRow(Timestamps, Base):
     strategy: Mapped[Strategy] = mapped_column(EnumText(Strategy))
     timeout: Mapped[int] = mapped_column(sa.Integer)
     ring_timeout: Mapped[int] = mapped_column(sa.Integer)
-    fallback_box_id: Mapped[int | None] = mapped_column(
-        _restrict("voicemail_boxes.id"), index=True
-    )
+    fallback_box_id: Mapped[int | None] = mapped_column(_restrict("voicemail_boxes.id"), index=True)
 
 
 class GroupMemberRow(Base):

@@ -5,7 +5,9 @@ Revises:
 Create Date: 2025-11-21
 
 Written by hand (self-contained: it must not import `tables.py`, which moves on
-with later revisions). Constraint names follow `tables.NAMING`.
+with later revisions). Constraint names follow `tables.NAMING`; Alembic applies
+that convention to names given here too, so a name that already is final (the
+check constraint's) is wrapped in `op.f()`.
 """
 
 from __future__ import annotations
@@ -25,9 +27,7 @@ def _id() -> sa.Column[int]:
 
 def _timestamps() -> list[sa.Column[object]]:
     return [
-        sa.Column(
-            name, sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
-        )
+        sa.Column(name, sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
         for name in ("created_at", "updated_at")
     ]
 
@@ -202,7 +202,7 @@ def upgrade() -> None:
             " OR (dest_kind = 'ext' AND dest_extension_id IS NOT NULL AND dest_group_id IS NULL)"
             " OR (dest_kind = 'group' AND dest_group_id IS NOT NULL"
             " AND dest_extension_id IS NULL)",
-            name="ck_business_numbers_destination",
+            name=op.f("ck_business_numbers_destination"),
         ),
         _fk("assigned_user_id", "users.id", "business_numbers"),
         _fk("dest_extension_id", "extensions.id", "business_numbers"),
