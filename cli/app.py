@@ -46,7 +46,8 @@ def init() -> None:
 @app.command("serve")
 def serve() -> None:
     """Run the controller (ARI + AMI + API) against an Asterisk that is already running."""
-    from pbx.runtime.controller import configure_logging, serve as run_serve
+    from pbx.runtime.controller import configure_logging
+    from pbx.runtime.controller import serve as run_serve
 
     cfg = settings()
     configure_logging(cfg.log_level)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any, Awaitable, Callable, Iterable, NoReturn, Sequence, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import typer
 
@@ -78,7 +79,7 @@ def emit_rows(rows: Sequence[dict[str, Any]], as_json: bool, columns: Iterable[s
     table = [[c.upper() for c in cols]] + [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(cols))]
     for line in table:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
 
 
 def emit_one(row: dict[str, Any], as_json: bool) -> None:

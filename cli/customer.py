@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from cli.common import JsonOption, done, emit_one, emit_rows, with_directory
@@ -16,8 +14,8 @@ job_app = typer.Typer(help="Jobs of customers.", no_args_is_help=True)
 @app.command("add")
 def add(
     name: str,
-    phone: List[str] = typer.Option(..., "--phone", help="Phone number (repeatable)."),
-    owner: Optional[str] = typer.Option(None, "--owner", help="The user who handles this customer."),
+    phone: list[str] = typer.Option(..., "--phone", help="Phone number (repeatable)."),
+    owner: str | None = typer.Option(None, "--owner", help="The user who handles this customer."),
 ) -> None:
     """Add a customer."""
     customer = with_directory(lambda s: s.add_customer(name, phone, owner))
@@ -53,7 +51,7 @@ def job_add(
 @job_app.command("list")
 def job_list(
     as_json: bool = JsonOption,
-    status: Optional[str] = typer.Option(None, "--status", help="open or closed."),
+    status: str | None = typer.Option(None, "--status", help="open or closed."),
 ) -> None:
     """List jobs."""
     d = with_directory(lambda s: s.snapshot())

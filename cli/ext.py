@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cli.common import JsonOption, done, emit_rows, with_directory
@@ -40,9 +38,9 @@ def list_(
 @app.command("update")
 def update(
     number: str,
-    user: Optional[str] = typer.Option(None, "--user", help="Give it to another team member."),
-    ring: Optional[str] = typer.Option(None, "--ring", help="softphone, cell or both."),
-    dnd: Optional[bool] = typer.Option(None, "--dnd/--no-dnd", help="Do not disturb."),
+    user: str | None = typer.Option(None, "--user", help="Give it to another team member."),
+    ring: str | None = typer.Option(None, "--ring", help="softphone, cell or both."),
+    dnd: bool | None = typer.Option(None, "--dnd/--no-dnd", help="Do not disturb."),
     new_password: bool = typer.Option(False, "--new-password", help="Generate new SIP credentials."),
 ) -> None:
     """Change an extension."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cli.common import JsonOption, done, emit_rows, with_directory
@@ -21,8 +19,8 @@ def add(
     members: str = typer.Option(..., "--members", help="Extensions in order, e.g. 101,102."),
     ring_timeout: int = typer.Option(20, "--ring-timeout", help="Seconds each member rings."),
     timeout: int = typer.Option(60, "--timeout", help="Seconds before the group gives up."),
-    ext: Optional[str] = typer.Option(None, "--ext", help="Internal dial code, e.g. 600."),
-    fallback_box: Optional[str] = typer.Option(None, "--fallback-box", help="Voicemail box on no answer."),
+    ext: str | None = typer.Option(None, "--ext", help="Internal dial code, e.g. 600."),
+    fallback_box: str | None = typer.Option(None, "--fallback-box", help="Voicemail box on no answer."),
 ) -> None:
     """Add a ring group."""
     group = with_directory(
@@ -49,13 +47,13 @@ def list_(as_json: bool = JsonOption) -> None:
 @app.command("update")
 def update(
     name: str,
-    new_name: Optional[str] = typer.Option(None, "--name", help="Rename the group."),
-    strategy: Optional[str] = typer.Option(None, "--strategy", help=STRATEGIES + "."),
-    members: Optional[str] = typer.Option(None, "--members"),
-    ring_timeout: Optional[int] = typer.Option(None, "--ring-timeout"),
-    timeout: Optional[int] = typer.Option(None, "--timeout"),
-    ext: Optional[str] = typer.Option(None, "--ext", help="Dial code, or '' to clear."),
-    fallback_box: Optional[str] = typer.Option(None, "--fallback-box", help="A box, or '' to clear."),
+    new_name: str | None = typer.Option(None, "--name", help="Rename the group."),
+    strategy: str | None = typer.Option(None, "--strategy", help=STRATEGIES + "."),
+    members: str | None = typer.Option(None, "--members"),
+    ring_timeout: int | None = typer.Option(None, "--ring-timeout"),
+    timeout: int | None = typer.Option(None, "--timeout"),
+    ext: str | None = typer.Option(None, "--ext", help="Dial code, or '' to clear."),
+    fallback_box: str | None = typer.Option(None, "--fallback-box", help="A box, or '' to clear."),
 ) -> None:
     """Change a ring group."""
     group = with_directory(

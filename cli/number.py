@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cli.common import JsonOption, done, emit_one, emit_rows, with_directory
@@ -16,12 +14,12 @@ app = typer.Typer(help="Business numbers (E.164) that callers dial.", no_args_is
 def add(
     e164: str,
     label: str = typer.Option(..., "--label", help="A name for the number, e.g. 'Main line'."),
-    provider: Optional[str] = typer.Option(None, "--provider", help="Telephony provider."),
-    provider_ref: Optional[str] = typer.Option(None, "--provider-ref", help="The provider's id."),
-    assign: Optional[str] = typer.Option(None, "--assign", help="Direct number of this user."),
-    dest: Optional[str] = typer.Option(None, "--dest", help="ext:101 or group:NAME."),
-    forward: Optional[str] = typer.Option(None, "--forward", help="Forwarding number."),
-    schedule: Optional[str] = typer.Option(None, "--schedule", help="Business-hours schedule."),
+    provider: str | None = typer.Option(None, "--provider", help="Telephony provider."),
+    provider_ref: str | None = typer.Option(None, "--provider-ref", help="The provider's id."),
+    assign: str | None = typer.Option(None, "--assign", help="Direct number of this user."),
+    dest: str | None = typer.Option(None, "--dest", help="ext:101 or group:NAME."),
+    forward: str | None = typer.Option(None, "--forward", help="Forwarding number."),
+    schedule: str | None = typer.Option(None, "--schedule", help="Business-hours schedule."),
 ) -> None:
     """Add a business number."""
     num = with_directory(
@@ -55,12 +53,12 @@ def show(e164: str, as_json: bool = JsonOption) -> None:
 @app.command("update")
 def update(
     e164: str,
-    label: Optional[str] = typer.Option(None, "--label"),
-    provider: Optional[str] = typer.Option(None, "--provider"),
-    provider_ref: Optional[str] = typer.Option(None, "--provider-ref"),
-    dest: Optional[str] = typer.Option(None, "--dest", help="ext:101, group:NAME, or '' to clear."),
-    forward: Optional[str] = typer.Option(None, "--forward", help="A number, or '' to clear."),
-    schedule: Optional[str] = typer.Option(None, "--schedule", help="A schedule, or '' to clear."),
+    label: str | None = typer.Option(None, "--label"),
+    provider: str | None = typer.Option(None, "--provider"),
+    provider_ref: str | None = typer.Option(None, "--provider-ref"),
+    dest: str | None = typer.Option(None, "--dest", help="ext:101, group:NAME, or '' to clear."),
+    forward: str | None = typer.Option(None, "--forward", help="A number, or '' to clear."),
+    schedule: str | None = typer.Option(None, "--schedule", help="A schedule, or '' to clear."),
     force: bool = typer.Option(False, "--force", help="Allow changing provider fields."),
 ) -> None:
     """Change a business number."""

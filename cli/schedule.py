@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from cli.common import JsonOption, done, emit_one, emit_rows, with_directory
@@ -16,11 +14,11 @@ app = typer.Typer(help="Business hours, holidays and after-hours routing.", no_a
 def add(
     name: str,
     tz: str = typer.Option(..., "--tz", help="IANA time zone, e.g. America/Chicago."),
-    hours: List[str] = typer.Option(
+    hours: list[str] = typer.Option(
         ..., "--hours", help="Open hours, e.g. 'mon-fri 08:00-17:00' (repeatable)."
     ),
-    holiday: List[str] = typer.Option([], "--holiday", help="Closed date YYYY-MM-DD (repeatable)."),
-    after_hours: Optional[str] = typer.Option(
+    holiday: list[str] = typer.Option([], "--holiday", help="Closed date YYYY-MM-DD (repeatable)."),
+    after_hours: str | None = typer.Option(
         None,
         "--after-hours",
         help="Chain tried after hours, in order: oncall, a number, voicemail:BOX.",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cli.common import JsonOption, done, emit_rows, with_directory
@@ -19,7 +17,7 @@ def add(
     username: str = typer.Option(..., "--username"),
     password: str = typer.Option(..., "--password"),
     port: int = typer.Option(5060, "--port"),
-    from_domain: Optional[str] = typer.Option(None, "--from-domain"),
+    from_domain: str | None = typer.Option(None, "--from-domain"),
 ) -> None:
     """Add a trunk (outbound registration and inbound identify by host)."""
     trunk = with_directory(lambda s: s.add_trunk(name, host, username, password, port, from_domain))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cli.common import JsonOption, done, emit_one, emit_rows, with_directory
@@ -18,7 +16,7 @@ app = typer.Typer(help="Team members.", no_args_is_help=True)
 def add(
     name: str,
     email: str = typer.Option(..., "--email", help="Email address."),
-    mobile: Optional[str] = typer.Option(None, "--mobile", help="Mobile number (rung for 'cell' targets)."),
+    mobile: str | None = typer.Option(None, "--mobile", help="Mobile number (rung for 'cell' targets)."),
     role: str = typer.Option("technician", "--role", help="admin, dispatcher or technician."),
     oncall_write: bool = typer.Option(False, "--oncall-write", help="May edit on-call shifts."),
 ) -> None:
@@ -51,12 +49,12 @@ def show(name: str, as_json: bool = JsonOption) -> None:
 @app.command("update")
 def update(
     name: str,
-    new_name: Optional[str] = typer.Option(None, "--name", help="Rename the user."),
-    email: Optional[str] = typer.Option(None, "--email"),
-    mobile: Optional[str] = typer.Option(None, "--mobile", help="New mobile; '' clears it."),
-    role: Optional[str] = typer.Option(None, "--role"),
-    oncall_write: Optional[bool] = typer.Option(None, "--oncall-write/--no-oncall-write"),
-    active: Optional[bool] = typer.Option(None, "--active/--inactive"),
+    new_name: str | None = typer.Option(None, "--name", help="Rename the user."),
+    email: str | None = typer.Option(None, "--email"),
+    mobile: str | None = typer.Option(None, "--mobile", help="New mobile; '' clears it."),
+    role: str | None = typer.Option(None, "--role"),
+    oncall_write: bool | None = typer.Option(None, "--oncall-write/--no-oncall-write"),
+    active: bool | None = typer.Option(None, "--active/--inactive"),
 ) -> None:
     """Change a team member."""
     user = with_directory(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from cli.common import JsonOption, done, emit_rows, with_directory
@@ -17,7 +15,7 @@ app.add_typer(box_app, name="box")
 @box_app.command("add")
 def add(
     name: str,
-    members: Optional[str] = typer.Option(None, "--members", help="Users notified, e.g. ann,bob."),
+    members: str | None = typer.Option(None, "--members", help="Users notified, e.g. ann,bob."),
 ) -> None:
     """Add a shared voicemail box."""
     box = with_directory(lambda s: s.add_box(name, members))

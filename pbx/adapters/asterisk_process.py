@@ -13,6 +13,7 @@ Synchronous (subprocess-based): used by the CLI and by tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -323,10 +324,8 @@ def stop(settings: Settings, timeout: float = 10) -> None:
         return
     host = locate(settings)
     deadline = time.monotonic() + timeout
-    try:
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
         _rx(host, "core stop now", timeout)
-    except (OSError, subprocess.TimeoutExpired):
-        pass
     while time.monotonic() < deadline and _pid_alive(pid):
         time.sleep(0.05)
     _terminate(pid, 3)

@@ -98,7 +98,7 @@ def _parse_e164(e164: str) -> PhoneNumber:
     try:
         return phonenumbers.parse(e164, None)
     except NumberParseException:
-        raise InvalidInput("phone", f"{e164!r} is not an E.164 number (e.g. '+14155550100')")
+        raise InvalidInput("phone", f"{e164!r} is not an E.164 number (e.g. '+14155550100')") from None
 
 
 def is_international(e164: str, region: str) -> bool:

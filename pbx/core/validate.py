@@ -24,14 +24,14 @@ __all__ = [
     "extension_number",
     "hostname",
     "identifier",
-    "port",
-    "secret",
-    "sip_user",
     "name",
+    "port",
     "provider_ref",
     "ring_target",
     "role",
     "seconds",
+    "secret",
+    "sip_user",
     "strategy",
 ]
 

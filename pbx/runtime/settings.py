@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pbx.core.errors import InvalidInput
 
@@ -107,9 +108,8 @@ def _coerce(name: str, raw: Any, source: str) -> Any:
             value = int(raw)
         except (TypeError, ValueError):
             raise InvalidInput(source, f"must be a whole number, got {raw!r}") from None
-        if name.endswith("_port") or name.startswith("rtp_"):
-            if not 1 <= value <= 65535:
-                raise InvalidInput(source, f"must be a port between 1 and 65535, got {value}")
+        if (name.endswith("_port") or name.startswith("rtp_")) and not 1 <= value <= 65535:
+            raise InvalidInput(source, f"must be a port between 1 and 65535, got {value}")
         return value
     if kind == "bool":
         if isinstance(raw, bool):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from pbx.core import phone, rules, schedule, validate
 from pbx.core.errors import InvalidInput, NotFound

@@ -20,11 +20,13 @@ async def _controller_health(settings: Settings) -> dict[str, Any]:
     url = f"http://{host}:{settings.api_port}/api/health"
     try:
         timeout = aiohttp.ClientTimeout(total=2)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.get(url) as resp:
-                body = await resp.json(content_type=None)
-                return {"reachable": resp.status == 200, "url": url, **body}
-    except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError, OSError) as exc:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url) as resp,
+        ):
+            body = await resp.json(content_type=None)
+            return {"reachable": resp.status == 200, "url": url, **body}
+    except (TimeoutError, aiohttp.ClientError, json.JSONDecodeError, OSError) as exc:
         return {"reachable": False, "url": url, "error": str(exc) or exc.__class__.__name__}
 
 
@@ -33,7 +35,7 @@ async def _endpoint_states(settings: Settings) -> tuple[dict[str, Any], list[End
         ami = await Ami.connect(
             "127.0.0.1", settings.ami_port, settings.ami_user, settings.ami_secret, timeout=3
         )
-    except (ConnectionError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, ConnectionError, OSError) as exc:
         return {"reachable": False, "error": str(exc) or exc.__class__.__name__}, []
     try:
         states = await ami.endpoint_states()

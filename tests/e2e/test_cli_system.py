@@ -9,8 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ class System:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [PBX, *args], capture_output=True, text=True, env=self.env, timeout=120
+            [PBX, *args], check=False, capture_output=True, text=True, env=self.env, timeout=120
         )
         if check:
             assert proc.returncode == 0, f"pbx {' '.join(args)}: {proc.stderr}"
@@ -54,7 +55,7 @@ class System:
         return json.loads(self.run(*args, "--json").stdout)
 
     def spawn(self, *args: str, log: str) -> subprocess.Popen[str]:
-        out = open(self.work / log, "w")
+        out = open(self.work / log, "w")  # noqa: SIM115 - the process keeps it
         proc = subprocess.Popen(
             [PBX, *args], stdout=out, stderr=subprocess.STDOUT, text=True, env=self.env,
             start_new_session=True,

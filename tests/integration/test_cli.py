@@ -230,9 +230,9 @@ def test_real_command_exit_status(populated: Path) -> None:
     exe = Path(sys.executable).with_name("pbx")
     env = {**os.environ, "PBX_HOME": str(populated)}
     proc = subprocess.run(
-        [str(exe), "ext", "add", "101", "--user", "Cat"], capture_output=True, text=True, env=env
+        [str(exe), "ext", "add", "101", "--user", "Cat"], check=False, capture_output=True, text=True, env=env
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: extension: 101 is already taken")
-    proc = subprocess.run([str(exe), "user", "list", "--json"], capture_output=True, text=True, env=env)
+    proc = subprocess.run([str(exe), "user", "list", "--json"], check=False, capture_output=True, text=True, env=env)
     assert proc.returncode == 0 and len(json.loads(proc.stdout)) == 3
