@@ -19,10 +19,10 @@ from typing import Any, Self
 
 import aiohttp
 
+from pbx.adapters.backoff import Backoff
+
 log = logging.getLogger(__name__)
 
-BACKOFF_MIN = 0.5
-BACKOFF_MAX = 5.0
 
 
 class AriError(RuntimeError):
@@ -208,28 +208,14 @@ class AriClient:
         Failures of `handler` and `on_connect` are logged, not raised. Logs
         once per change of state, not per retry. Returns only by cancellation.
         """
-        delay = BACKOFF_MIN
-        last_problem: str | None = None
-        ever_connected = False
+        backoff = Backoff(log)
         while True:
             try:
                 ws = await self._open_events()
             except (AriError, ConnectionError) as exc:
-                if str(exc) != last_problem:
-                    log.warning("%s; retrying", exc)
-                    last_problem = str(exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX)
+                await backoff.failed(str(exc))
                 continue
-            delay = BACKOFF_MIN
-            last_problem = None
-            log.info(
-                "ARI: %s application %r at %s",
-                "reconnected" if ever_connected else "connected",
-                self.app,
-                self.base_url,
-            )
-            ever_connected = True
+            log.info("ARI: %s application %r at %s", backoff.connected(), self.app, self.base_url)
             if connected is not None:
                 connected.set()
             ended = "ARI: websocket closed"
@@ -256,9 +242,7 @@ class AriClient:
                 if connected is not None:
                     connected.clear()
                 await ws.close()
-            log.warning("%s; reconnecting", ended)
-            await asyncio.sleep(BACKOFF_MIN)
-            last_problem = None
+            await backoff.lost(ended)
 
 
 def _error_message(body: bytes, reason: str | None) -> str:

@@ -9,6 +9,8 @@ uniqueness across the directory.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import (
     AfterHoursKind,
@@ -24,47 +26,37 @@ from pbx.core.model import (
     VoicemailBox,
 )
 
+T = TypeVar("T")
+
+
+def _require(found: T | None, field: str, what: str, key: str) -> T:
+    if found is None:
+        raise NotFound(field, f"no such {what} '{key}'")
+    return found
+
 
 def require_user(d: Directory, name: str, field: str = "user") -> User:
-    user = d.user(name)
-    if user is None:
-        raise NotFound(field, f"no such user '{name}'")
-    return user
+    return _require(d.user(name), field, "user", name)
 
 
 def require_extension(d: Directory, number: str, field: str = "extension") -> Extension:
-    ext = d.extension(number)
-    if ext is None:
-        raise NotFound(field, f"no such extension '{number}'")
-    return ext
+    return _require(d.extension(number), field, "extension", number)
 
 
 def require_number(d: Directory, e164: str, field: str = "number") -> BusinessNumber:
-    num = d.number(e164)
-    if num is None:
-        raise NotFound(field, f"no such business number '{e164}'")
-    return num
+    return _require(d.number(e164), field, "business number", e164)
 
 
 def require_group(d: Directory, name: str, field: str = "group") -> RingGroup:
-    group = d.group(name)
-    if group is None:
-        raise NotFound(field, f"no such ring group '{name}'")
-    return group
+    return _require(d.group(name), field, "ring group", name)
 
 
 def require_schedule(d: Directory, name: str, field: str = "schedule") -> Schedule:
-    sched = d.schedule(name)
-    if sched is None:
-        raise NotFound(field, f"no such schedule '{name}'")
-    return sched
+    return _require(d.schedule(name), field, "schedule", name)
 
 
 def require_box(d: Directory, name: str, field: str = "box") -> VoicemailBox:
-    box = d.box(name)
-    if box is None:
-        raise NotFound(field, f"no such voicemail box '{name}'")
-    return box
+    return _require(d.box(name), field, "voicemail box", name)
 
 
 def _dial_code_owner(d: Directory, code: str) -> str | None:

@@ -16,7 +16,8 @@ from typing import Literal
 from aiohttp import web
 
 from pbx.adapters.ami import Ami, AmiError
-from pbx.adapters.ari import BACKOFF_MAX, BACKOFF_MIN, AriClient, AriError, AriEvent
+from pbx.adapters.ari import AriClient, AriError, AriEvent
+from pbx.adapters.backoff import Backoff
 from pbx.api.app import ApiState, make_app
 from pbx.core.errors import InvalidInput
 from pbx.runtime.settings import Settings, load_settings
@@ -168,28 +169,14 @@ async def _refuse_call(client: AriClient, event: AriEvent) -> None:
 async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
     host = "127.0.0.1"  # AMI listens on loopback only
     known: dict[tuple[str, str], ContactState] = {}
-    delay = BACKOFF_MIN
-    last_problem: str | None = None
-    ever_connected = False
+    backoff = Backoff(log)
     while True:
         try:
             ami = await Ami.connect(host, settings.ami_port, settings.ami_user, settings.ami_secret)
         except ConnectionError as exc:
-            if str(exc) != last_problem:
-                log.warning("%s; retrying", exc)
-                last_problem = str(exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, BACKOFF_MAX)
+            await backoff.failed(str(exc))
             continue
-        delay = BACKOFF_MIN
-        last_problem = None
-        log.info(
-            "AMI: %s to %s:%d",
-            "reconnected" if ever_connected else "connected",
-            host,
-            settings.ami_port,
-        )
-        ever_connected = True
+        log.info("AMI: %s to %s:%d", backoff.connected(), host, settings.ami_port)
         connected.set()
         try:
             events = ami.registration_events()  # subscribe before the snapshot
@@ -210,8 +197,7 @@ async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
         finally:
             connected.clear()
             await ami.close()
-        log.warning("%s; reconnecting", ended)
-        await asyncio.sleep(BACKOFF_MIN)  # a stopping Asterisk still accepts, then refuses logins
+        await backoff.lost(ended)  # a stopping Asterisk still accepts, then refuses logins
 
 
 def _note(

@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pbx.adapters import asterisk_process as ap
+from pbx.adapters import config_dir
 from pbx.adapters.templates import load_templates
 from pbx.core.model import Directory, Extension, Trunk, User
-from pbx.core.render import RenderOptions, custom_file_names, render
+from pbx.core.render import custom_file_names, render
 from pbx.runtime.settings import Settings
+from pbx.services.config import render_options
 from tests.e2e.phones import SippPhone, call, free_port, free_ports
 
 PASSWORD = "s3cret-101-pw"
@@ -45,28 +48,10 @@ def _settings(home: Path) -> Settings:
 
 
 def _write_config(settings: Settings, directory: Directory, fallback: str = "") -> None:
-    host = ap.locate(settings)
-    options = RenderOptions(
-        asterisk_dir=host.asterisk_dir_view,
-        bind=settings.bind,
-        sip_port=settings.sip_port,
-        ari_port=settings.ari_port,
-        ami_port=settings.ami_port,
-        rtp_start=settings.rtp_start,
-        rtp_end=settings.rtp_end,
-        ari_user=settings.ari_user,
-        ari_password=settings.ari_password,
-        ami_user=settings.ami_user,
-        ami_secret=settings.ami_secret,
-        fallback_number=fallback,
-    )
+    view = ap.locate(settings).asterisk_dir_view
+    options = render_options(replace(settings, fallback_number=fallback), view)
     files = render(directory, options, load_templates())
-    etc = settings.asterisk_dir / "etc"
-    etc.mkdir(parents=True)
-    for name, text in files.items():
-        (etc / name).write_text(text)
-    for name in custom_file_names(files):
-        (etc / name).write_text("; local additions\n")
+    config_dir.write(settings.asterisk_dir / "etc", files, custom_file_names(files))
 
 
 def _running(home: Path, directory: Directory, fallback: str = "") -> Iterator[Settings]:
