@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from pbx.adapters import asterisk_process
 from pbx.adapters.ami import Ami
-from pbx.adapters.db.migrate import migrate
 from pbx.adapters.db.repository import SqlRepository, open_repository
 from pbx.runtime.settings import Settings, ensure_secrets
 from pbx.services.config import ConfigService
@@ -25,9 +24,7 @@ def prepare_home(settings: Settings) -> Settings:
 @asynccontextmanager
 async def repository(settings: Settings) -> AsyncIterator[SqlRepository]:
     """The directory database, migrated to the current schema."""
-    url = settings.effective_database_url
-    await migrate(url)
-    repo = await open_repository(url)
+    repo = await open_repository(settings.effective_database_url)
     try:
         yield repo
     finally:

@@ -47,12 +47,15 @@ def _pg_bin() -> Path | None:
     return Path(on_path).parent if on_path else None
 
 
-def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> None:
-    result = subprocess.run(args, check=False, capture_output=True, text=True, timeout=600, env=env)
+def _run(args: list[str], what: str, cwd: Path | None = None, log: Path | None = None) -> None:
+    """Run a command; on failure, fail the tests with its output (and the server log)."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    result = subprocess.run(
+        args, check=False, capture_output=True, text=True, timeout=600, env=env, cwd=cwd
+    )
     if result.returncode != 0:
-        _fail(
-            f"{what} failed ({result.returncode}): {' '.join(args)}\n{result.stdout}{result.stderr}"
-        )
+        server_log = log.read_text(errors="replace") if log and log.exists() else ""
+        _fail(f"{what} failed: {shlex.join(args)}\n{result.stdout}{result.stderr}{server_log}")
 
 
 def _install_postgres() -> Path:
@@ -61,13 +64,9 @@ def _install_postgres() -> Path:
             "no PostgreSQL binaries found (looked in /usr/lib/postgresql/*/bin and PATH) and "
             f"not root, so cannot apt-get install postgresql; install it or set {PG_ENV}"
         )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    _run(["apt-get", "update"], "apt-get update", env=env)
-    _run(
-        ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"],
-        "apt-get install postgresql",
-        env=env,
-    )
+    _run(["apt-get", "update"], "apt-get update")
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql"]
+    _run(install, "apt-get install postgresql")
     found = _pg_bin()
     if found is None:
         _fail("apt-get installed postgresql but no initdb was found")
@@ -103,85 +102,21 @@ def postgres_url() -> Iterator[str]:
     if owner is not None:
         os.chown(base, owner.pw_uid, owner.pw_gid)
     port = _free_port()
-    started = False
+    server = [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60"]
     try:
-        _run(
-            [
-                *prefix,
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                PG_USER,
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-                "--no-instructions",
-            ],
-            "initdb",
-        )
-        options = (
-            f"-p {port} -k {shlex.quote(str(base))} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        result = subprocess.run(
-            [
-                *prefix,
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(log),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                options,
-                "start",
-            ],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        started = result.returncode == 0
-        if not started:
-            server_log = log.read_text(errors="replace") if log.exists() else "(no log)"
-            _fail(f"pg_ctl start failed:\n{result.stdout}{result.stderr}\n{server_log}")
-        _run(
-            [
-                str(bin_dir / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-U",
-                PG_USER,
-                "pbx_test",
-            ],
-            "createdb",
-        )
+        initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER, "-A", "trust"]
+        initdb += ["-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"]
+        # cwd: the postgres user may not be allowed into our working directory
+        _run([*prefix, *initdb], "initdb", cwd=base)
+        options = f"-p {port} -k {shlex.quote(str(base))} -c listen_addresses=127.0.0.1"
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        _run([*server, "-l", str(log), "-o", options, "start"], "pg_ctl start", cwd=base, log=log)
+        createdb = [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", PG_USER]
+        _run([*createdb, "pbx_test"], "createdb")
         yield f"postgresql+asyncpg://{PG_USER}@127.0.0.1:{port}/pbx_test"
     finally:
-        if started:
-            subprocess.run(
-                [
-                    *prefix,
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-m",
-                    "immediate",
-                    "-w",
-                    "stop",
-                ],
-                check=False,
-                capture_output=True,
-                timeout=120,
-            )
+        if (data / "postmaster.pid").exists():  # started, or half-started
+            subprocess.run([*server, "-m", "immediate", "stop"], check=False, capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -211,7 +146,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     name = f"pbx_t_{uuid.uuid4().hex[:16]}"
     admin = await _admin(server)
     try:
-        # FILE_COPY (PostgreSQL 15+) is several times faster than the default for tiny databases
+        # FILE_COPY (PostgreSQL 15+) beats the default WAL_LOG for tiny databases (fsync is off)
         fast = " STRATEGY FILE_COPY" if admin.get_server_version().major >= 15 else ""
         await admin.execute(f'CREATE DATABASE "{name}"{fast}')
     finally:

@@ -491,3 +491,13 @@ async def test_sqlite_files_are_private(tmp_path: Path) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     finally:
         await repo.close()
+
+
+async def test_in_memory_sqlite_takes_turns_on_its_one_connection() -> None:
+    repo = await open_repository("sqlite://")
+    try:
+        users = [User(f"user{i}", "u@example.com") for i in range(5)]
+        await asyncio.gather(*(repo.add(u) for u in users), repo.snapshot())
+        assert (await repo.snapshot()).users == tuple(users)
+    finally:
+        await repo.close()

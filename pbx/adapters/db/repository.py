@@ -9,6 +9,7 @@ is stored.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -19,6 +20,7 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from pbx.adapters.db.engine import BEGIN_OPTION, create_engine
 from pbx.adapters.db.migrate import engine_revision, head_revision, migrate_engine
@@ -362,6 +364,8 @@ class SqlRepository:
         # no autoflush: a half-filled row must not be flushed by a reference lookup
         self._reads = async_sessionmaker(reader, expire_on_commit=False, autoflush=False)
         self._writes = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
+        # an in-memory SQLite database is one shared connection: take turns on it
+        self._turns = asyncio.Lock() if isinstance(engine.pool, StaticPool) else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -370,7 +374,7 @@ class SqlRepository:
 
     async def snapshot(self) -> Directory:
         """The whole directory, every collection ordered by natural key (children by position)."""
-        async with self._reads() as s, s.begin():
+        async with self._turn(), self._reads() as s, s.begin():
             users = await _all(s, UserRow, UserRow.id)
             boxes = await _all(s, BoxRow, BoxRow.id)
             box_members = await _all(s, BoxMemberRow, BoxMemberRow.box_id, BoxMemberRow.position)
@@ -547,26 +551,36 @@ class SqlRepository:
         kind = _kind(item)
         key = getattr(item, kind.key)
         row_id: int | None = None
-        try:
-            async with self._writes() as session, session.begin():
-                row_id = await _find(session, kind, key)
-                await session.execute(sa.delete(kind.row).where(kind.row.id == row_id))
-        except IntegrityError as error:
-            users = await self._referrers(kind, row_id) if row_id is not None else []
-            reason = f"{kind.show(key)} is still used by {', '.join(users) or 'other records'}"
-            raise InvalidInput(kind.field, reason) from error
+        async with self._turn():
+            try:
+                async with self._writes() as session, session.begin():
+                    row_id = await _find(session, kind, key)
+                    await session.execute(sa.delete(kind.row).where(kind.row.id == row_id))
+            except IntegrityError as error:
+                users = await self._referrers(kind, row_id) if row_id is not None else []
+                reason = f"{kind.show(key)} is still used by {', '.join(users) or 'other records'}"
+                raise InvalidInput(kind.field, reason) from error
 
     async def close(self) -> None:
         """Close every database connection."""
         await self._engine.dispose()
 
     @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        if self._turns is None:
+            yield
+        else:
+            async with self._turns:
+                yield
+
+    @asynccontextmanager
     async def _writing(self, item: object) -> AsyncIterator[AsyncSession]:
-        try:
-            async with self._writes() as session, session.begin():
-                yield session
-        except IntegrityError as error:
-            raise _explain(error, item) from error
+        async with self._turn():
+            try:
+                async with self._writes() as session, session.begin():
+                    yield session
+            except IntegrityError as error:
+                raise _explain(error, item) from error
 
     async def _referrers(self, kind: _Kind, row_id: int) -> list[str]:
         """What still refers to row `row_id` of `kind`, e.g. ["extension 101", "ring group 'x'"]."""
