@@ -484,6 +484,11 @@ class DirectoryService:
             port=validate.port("port", port),
             from_domain=validate.hostname(from_domain, "from_domain") if from_domain else None,
         )
+        reserved = trunk.name.lower() in ("global", "system") or trunk.name.lower().startswith(
+            "transport"
+        )
+        if reserved or trunk.name.endswith(("-auth", "-identify")):
+            raise InvalidInput("name", f"'{trunk.name}' would clash with a generated SIP section")
         d = await self.snapshot()
         if d.trunk(trunk.name) is not None:
             raise InvalidInput("name", f"a trunk named '{trunk.name}' already exists")

@@ -168,6 +168,8 @@ BAD_INPUTS = [
     (["customer", "add", "Eve", "--phone", "+13125550188", "--owner", "Nobody"], "owner"),
     (["job", "add", "--customer", "Nobody", "Leak"], "customer"),
     (["trunk", "add", "provider", "--host", "sip.example.net", "--username", "u", "--password", "p4ssword"], "name"),
+    (["trunk", "add", "global", "--host", "sip.example.net", "--username", "u", "--password", "p4ssword"], "name"),
+    (["trunk", "add", "t2-auth", "--host", "sip.example.net", "--username", "u", "--password", "p4ssword"], "name"),
     (["trunk", "add", "t2", "--host", "bad host", "--username", "u", "--password", "p4ssword"], "host"),
     (["trunk", "add", "t2", "--host", "sip.example.net", "--username", "u", "--password", "short"], "password"),
     (["trunk", "add", "t2", "--host", "sip.example.net", "--username", "u", "--password", "p4ssword",
