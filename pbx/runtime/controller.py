@@ -231,6 +231,10 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=value, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    if value > logging.DEBUG:
+        # Schema upgrades and every health probe are not news at INFO.
+        for noisy in ("alembic", "aiohttp.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main() -> None:
