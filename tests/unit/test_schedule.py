@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pbx.core import schedule as S
 from pbx.core.errors import InvalidInput
@@ -539,72 +541,67 @@ def test_next_change_matches_brute_force_around_dst(tz: str, instant: datetime) 
 
 # --- properties ----------------------------------------------------------------------------------
 
-try:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-except ImportError:  # pragma: no cover - hypothesis is a dev extra
 
-    def test_properties_need_hypothesis() -> None:
-        pytest.skip("hypothesis is not installed")
+@st.composite
+def canonical_hours(draw: st.DrawFn) -> tuple[OpenRange, ...]:
+    """Sorted, non-overlapping, non-adjacent ranges on a 15-minute grid."""
+    ranges: list[OpenRange] = []
+    for day in range(7):
+        marks = draw(st.sets(st.integers(0, 96), max_size=6))
+        points = sorted(marks)
+        if len(points) % 2:
+            points = points[:-1]
+        ranges.extend(
+            OpenRange(day, points[i] * 15, points[i + 1] * 15) for i in range(0, len(points), 2)
+        )
+    return tuple(ranges)
 
-else:
 
-    @st.composite
-    def canonical_hours(draw: st.DrawFn) -> tuple[OpenRange, ...]:
-        """Sorted, non-overlapping, non-adjacent ranges on a 15-minute grid."""
-        ranges: list[OpenRange] = []
-        for day in range(7):
-            marks = draw(st.sets(st.integers(0, 96), max_size=6))
-            points = sorted(marks)
-            if len(points) % 2:
-                points = points[:-1]
-            ranges.extend(
-                OpenRange(day, points[i] * 15, points[i + 1] * 15) for i in range(0, len(points), 2)
-            )
-        return tuple(ranges)
+@given(canonical_hours())
+def test_format_then_build_round_trips(hours: tuple[OpenRange, ...]) -> None:
+    lines = S.format_hours(hours)
+    assert S.build_hours(lines) == hours
+    assert len(lines) <= 7
 
-    @given(canonical_hours())
-    def test_format_then_build_round_trips(hours: tuple[OpenRange, ...]) -> None:
-        lines = S.format_hours(hours)
-        assert S.build_hours(lines) == hours
-        assert len(lines) <= 7
 
-    @given(canonical_hours())
-    def test_build_is_idempotent(hours: tuple[OpenRange, ...]) -> None:
-        again = S.build_hours(S.format_hours(hours))
-        assert S.build_hours(S.format_hours(again)) == again
+@given(canonical_hours())
+def test_build_is_idempotent(hours: tuple[OpenRange, ...]) -> None:
+    again = S.build_hours(S.format_hours(hours))
+    assert S.build_hours(S.format_hours(again)) == again
 
-    @given(
-        st.sampled_from(S.DAY_NAMES),
-        st.integers(0, 95),
-        st.integers(1, 96),
-    )
-    def test_parse_one_range_covers_exactly_its_minutes(day: str, a: int, b: int) -> None:
-        start, end = a * 15, b * 15
-        if start == end:
-            return
-        spec = f"{day} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
-        ranges = S.build_hours([spec])
-        covered = sum(r.end - r.start for r in ranges)
-        assert covered == ((end - start) % (24 * 60) or 24 * 60)
 
-    @settings(max_examples=25, deadline=None)
-    @given(
-        canonical_hours(),
-        st.sampled_from([NY, LONDON, SYDNEY]),
-        st.datetimes(
-            min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
-        ),
-        st.lists(st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 1, 31)), max_size=30),
-    )
-    def test_next_change_agrees_with_brute_force(
-        hours: tuple[OpenRange, ...], tz: str, instant: datetime, holidays: list[date]
-    ) -> None:
-        s = Schedule("p", tz, hours, tuple(holidays))
-        got = S.next_change(s, instant)
-        expected = brute_next_change(s, instant, S.SEARCH_DAYS * 24 * 60)
-        if got is None:
-            assert expected is None or expected > instant + timedelta(days=S.SEARCH_DAYS)
-        else:
-            assert got == expected
-            assert got <= instant + timedelta(days=S.SEARCH_DAYS)
+@given(
+    st.sampled_from(S.DAY_NAMES),
+    st.integers(0, 95),
+    st.integers(1, 96),
+)
+def test_parse_one_range_covers_exactly_its_minutes(day: str, a: int, b: int) -> None:
+    start, end = a * 15, b * 15
+    if start == end:
+        return
+    spec = f"{day} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+    ranges = S.build_hours([spec])
+    covered = sum(r.end - r.start for r in ranges)
+    assert covered == ((end - start) % (24 * 60) or 24 * 60)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    canonical_hours(),
+    st.sampled_from([NY, LONDON, SYDNEY]),
+    st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+    ),
+    st.lists(st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 1, 31)), max_size=30),
+)
+def test_next_change_agrees_with_brute_force(
+    hours: tuple[OpenRange, ...], tz: str, instant: datetime, holidays: list[date]
+) -> None:
+    s = Schedule("p", tz, hours, tuple(holidays))
+    got = S.next_change(s, instant)
+    expected = brute_next_change(s, instant, S.SEARCH_DAYS * 24 * 60)
+    if got is None:
+        assert expected is None or expected > instant + timedelta(days=S.SEARCH_DAYS)
+    else:
+        assert got == expected
+        assert got <= instant + timedelta(days=S.SEARCH_DAYS)
