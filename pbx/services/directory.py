@@ -17,6 +17,7 @@ from dataclasses import replace
 from pbx.core import phone, rules, schedule, validate
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import (
+    AfterHoursKind,
     BoxKind,
     BusinessNumber,
     Customer,
@@ -99,9 +100,6 @@ class DirectoryService:
         d = await self.snapshot()
         rules.check_user(d, user)
         return await self.repo.add(user)
-
-    async def get_user(self, name: str) -> User:
-        return rules.require_user(await self.snapshot(), name)
 
     async def update_user(
         self,
@@ -263,7 +261,7 @@ class DirectoryService:
             if raw is None:
                 continue
             current = getattr(old, field)
-            if current is not None and current != raw and not force:
+            if current is not None and current != raw.strip() and not force:
                 raise InvalidInput(
                     field,
                     f"is set by the provider ({current!r}); changing it can break call routing "
@@ -392,7 +390,7 @@ class DirectoryService:
             after_hours=schedule.parse_after_hours(after_hours, self.region) if after_hours else (),
         )
         for step in sched.after_hours:
-            if step.target and step.target.startswith("+"):
+            if step.kind is AfterHoursKind.NUMBER and step.target:
                 self._dialable(step.target, "after_hours")
         d = await self.snapshot()
         rules.check_schedule(d, sched)

@@ -189,6 +189,12 @@ def test_bad_input_is_refused_cleanly(populated: Path, args: list[str], field: s
     assert state() == before
 
 
+def test_restating_provider_ref_needs_no_force(populated: Path) -> None:
+    ok("number", "update", "+13125550100", "--provider-ref", " PN123 ", "--label", "Main")
+    numbers = {n["number"]: n for n in json.loads(ok("number", "list", "--json"))}
+    assert numbers["+13125550100"]["provider_ref"] == "PN123"
+
+
 def test_forced_provider_ref_edit(populated: Path) -> None:
     ok("number", "update", "+13125550100", "--provider-ref", "PN999", "--force")
     numbers = {n["number"]: n for n in json.loads(ok("number", "list", "--json"))}

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pbx.core import schedule as S
-from pbx.core.errors import InvalidInput
 from pbx.core.model import AfterHoursKind, AfterHoursStep, OpenRange, Schedule
+from tests.unit.expect import reject
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 
@@ -23,15 +23,6 @@ def h(hhmm: str) -> int:
 
 def rng(day: int, start: str, end: str) -> OpenRange:
     return OpenRange(day, h(start), h(end))
-
-
-def reject(field: str, shown: str, call: object, *args: object) -> InvalidInput:
-    assert callable(call)
-    with pytest.raises(InvalidInput) as info:
-        call(*args)
-    assert info.value.field == field
-    assert shown in info.value.reason, info.value.reason
-    return info.value
 
 
 def sched(tz: str, *specs: str, holidays: tuple[date, ...] = ()) -> Schedule:

@@ -7,16 +7,7 @@ import pytest
 from pbx.core import validate
 from pbx.core.errors import InvalidInput
 from pbx.core.model import Destination, DestKind, RingTarget, Role, Strategy
-
-
-def _reject(field: str, shown: str, call: object, *args: object) -> InvalidInput:
-    assert callable(call)
-    with pytest.raises(InvalidInput) as info:
-        call(*args)
-    assert info.value.field == field
-    assert shown in info.value.reason, info.value.reason
-    return info.value
-
+from tests.unit.expect import reject
 
 # --- extensions ---------------------------------------------------------------------
 
@@ -28,17 +19,17 @@ def test_extension_accepts_three_or_four_digits(s: str) -> None:
 
 @pytest.mark.parametrize("s", ["", "12", "12345", "0100", "012", "10a", "1 01", "-101", "١٠١"])
 def test_extension_rejects_bad_shapes(s: str) -> None:
-    _reject("extension", repr(s), validate.extension_number, s)
+    reject("extension", repr(s), validate.extension_number, s)
 
 
 @pytest.mark.parametrize("s", ["911", "112", "999", "988", "9110", "1120", "9990", "9881"])
 def test_extension_rejects_emergency_numbers_and_their_prefixes(s: str) -> None:
-    error = _reject("extension", repr(s), validate.extension_number, s)
+    error = reject("extension", repr(s), validate.extension_number, s)
     assert "emergency" in error.reason
 
 
 def test_extension_field_can_be_named() -> None:
-    _reject("member", "'12'", validate.extension_number, "12", "member")
+    reject("member", "'12'", validate.extension_number, "12", "member")
 
 
 # --- names ----------------------------------------------------------------------------
@@ -51,7 +42,7 @@ def test_name_is_stripped() -> None:
 
 def test_name_limit_is_80() -> None:
     assert validate.name("user", "a" * 80) == "a" * 80
-    error = _reject("user", "'" + "a" * 81 + "'", validate.name, "user", "a" * 81)
+    error = reject("user", "'" + "a" * 81 + "'", validate.name, "user", "a" * 81)
     assert "80" in error.reason
 
 
@@ -68,7 +59,7 @@ def test_name_limit_is_80() -> None:
     ],
 )
 def test_name_rejects(s: str, shown: str) -> None:
-    _reject("group", shown, validate.name, "group", s)
+    reject("group", shown, validate.name, "group", s)
 
 
 # --- email ----------------------------------------------------------------------------
@@ -108,7 +99,7 @@ def test_email_accepts(s: str, expected: str) -> None:
     ],
 )
 def test_email_rejects(s: str) -> None:
-    _reject("email", repr(s), validate.email, s)
+    reject("email", repr(s), validate.email, s)
 
 
 # --- choices --------------------------------------------------------------------------
@@ -117,7 +108,7 @@ def test_email_rejects(s: str) -> None:
 def test_role() -> None:
     assert validate.role("Admin") is Role.ADMIN
     assert validate.role(" technician ") is Role.TECHNICIAN
-    error = _reject("role", "'boss'", validate.role, "boss")
+    error = reject("role", "'boss'", validate.role, "boss")
     assert "admin, dispatcher, technician" in error.reason
 
 
@@ -139,7 +130,7 @@ def test_strategy(s: str, expected: Strategy) -> None:
 
 
 def test_strategy_rejects_and_lists_choices() -> None:
-    error = _reject("strategy", "'hunt'", validate.strategy, "hunt")
+    error = reject("strategy", "'hunt'", validate.strategy, "hunt")
     for value in Strategy:
         assert value.value in error.reason
 
@@ -147,7 +138,7 @@ def test_strategy_rejects_and_lists_choices() -> None:
 def test_ring_target() -> None:
     assert validate.ring_target("Both") is RingTarget.BOTH
     assert validate.ring_target("cell") is RingTarget.CELL
-    error = _reject("ring", "'desk'", validate.ring_target, "desk")
+    error = reject("ring", "'desk'", validate.ring_target, "desk")
     assert "softphone, cell, both" in error.reason
 
 
@@ -164,18 +155,18 @@ def test_seconds_accepts(s: str | int, expected: int) -> None:
     [("abc", "'abc'"), ("2.5", "'2.5'"), ("-5", "'-5'"), ("", "''"), ("20m", "'20m'")],
 )
 def test_seconds_rejects_non_numbers(s: str, shown: str) -> None:
-    error = _reject("ring_timeout", shown, validate.seconds, "ring_timeout", s, 5, 300)
+    error = reject("ring_timeout", shown, validate.seconds, "ring_timeout", s, 5, 300)
     assert "whole number of seconds" in error.reason
 
 
 @pytest.mark.parametrize(("s", "shown"), [("4", "'4'"), ("301", "'301'"), (0, "0"), (1000, "1000")])
 def test_seconds_rejects_out_of_range(s: str | int, shown: str) -> None:
-    error = _reject("timeout", shown, validate.seconds, "timeout", s, 5, 300)
+    error = reject("timeout", shown, validate.seconds, "timeout", s, 5, 300)
     assert "5 to 300" in error.reason
 
 
 def test_seconds_rejects_bool() -> None:
-    _reject("timeout", "True", validate.seconds, "timeout", True, 0, 300)
+    reject("timeout", "True", validate.seconds, "timeout", True, 0, 300)
 
 
 # --- destinations -----------------------------------------------------------------------
@@ -204,7 +195,7 @@ def test_destination() -> None:
     ],
 )
 def test_destination_rejects(s: str, shown: str) -> None:
-    _reject("destination", shown, validate.destination, s)
+    reject("destination", shown, validate.destination, s)
 
 
 # --- provider references ----------------------------------------------------------------
@@ -218,7 +209,7 @@ def test_provider_ref() -> None:
 
 @pytest.mark.parametrize("s", ["", "PN 123", "a;b", "x" * 129, "PN\n1"])
 def test_provider_ref_rejects(s: str) -> None:
-    _reject("provider_ref", repr(s), validate.provider_ref, s)
+    reject("provider_ref", repr(s), validate.provider_ref, s)
 
 
 # --- lists ------------------------------------------------------------------------------
@@ -235,7 +226,7 @@ def test_csv_list() -> None:
     [("", "empty"), ("101,,102", "'101,,102'"), ("101,", "'101,'"), ("101,102,101", "'101'")],
 )
 def test_csv_list_rejects(s: str, shown: str) -> None:
-    _reject("members", shown, validate.csv_list, "members", s)
+    reject("members", shown, validate.csv_list, "members", s)
 
 
 # -- trunk fields --------------------------------------------------------------
