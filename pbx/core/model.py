@@ -102,6 +102,7 @@ class BusinessNumber:
     destination: Destination | None = None
     forward: str | None = None
     schedule: str | None = None
+    record: bool = True  # record answered calls to this number
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class RingGroup:
     timeout: int = 60
     extension: str | None = None
     fallback_box: str | None = None
+    record: bool = True  # record calls this group answers
 
 
 @dataclass(frozen=True, order=True)

@@ -34,6 +34,7 @@ ENV_NAMES = {
     "PBX_ASTERISK_BINARY": "asterisk_binary",
     "PBX_FALLBACK_NUMBER": "fallback_number",
     "PBX_ALLOW_INTERNATIONAL": "allow_international",
+    "PBX_MAIN_NUMBER": "main_number",
     "PBX_LOG_LEVEL": "log_level",
 }
 
@@ -80,6 +81,9 @@ class Settings:
     # Rung by the dialplan when the controller is down (E.164 via the trunk, or an extension).
     fallback_number: str = ""
     allow_international: bool = False
+    # Caller ID of outbound calls by users without a direct number; empty = the
+    # first active business number.
+    main_number: str = ""
     log_level: str = "INFO"
 
     @property

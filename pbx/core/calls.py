@@ -1,0 +1,147 @@
+"""The call log as values: one record per call, with the legs that were rung.
+
+Asterisk's own CDR is not our record. A record is identified by its `key`
+(`<asterisk node>:<linkedid>`), so writing the same knowledge twice is
+harmless. Records are built up by `CallPatch`es: each patch sets some fields
+of one call (and optionally replaces its legs); applying patches in order
+gives the record, and applying one again changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"  # from the trunk to a business number
+    OUTBOUND = "outbound"  # from a phone out through the trunk
+    INTERNAL = "internal"  # between extensions / to a ring group's extension
+
+
+class Disposition(StrEnum):
+    ANSWERED = "Answered"
+    MISSED = "Missed"
+    VOICEMAIL = "Voicemail"
+    FORWARDED = "Forwarded"
+    FAILED = "Failed"
+
+
+class LegKind(StrEnum):
+    SOFTPHONE = "softphone"  # a SIP endpoint of an extension
+    CELL = "cell"  # a user's mobile, through the trunk
+    NUMBER = "number"  # an outside number (forwarding, after-hours, outbound)
+
+
+class LegOutcome(StrEnum):
+    ANSWERED = "answered"
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    UNAVAILABLE = "unavailable"
+    ANSWERED_ELSEWHERE = "answered-elsewhere"  # another leg won: never a missed call
+    CANCELLED = "cancelled"  # the caller hung up while it rang
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class CallLeg:
+    """One attempt to reach one target during a call."""
+
+    target: str  # extension number, or the E.164 number dialled
+    kind: LegKind
+    started_at: datetime
+    user: str | None = None
+    ext: str | None = None  # the member extension this leg rang for (cell legs too)
+    group: str | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    outcome: LegOutcome | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """Everything the call log keeps about one call.
+
+    `handled_by_user` is the user who actually answered (HandledByUserId),
+    never a group; `handled_by_ext` / `handled_by_group` say what the call was
+    routed to. `customer_id` / `job_id` link the caller's customer and its open
+    job (LinkedCustomerId). `disposition` is None while the call is in progress.
+    `recording` is the recording's path inside the recording store.
+    """
+
+    key: str
+    direction: Direction
+    caller: str
+    called: str
+    started_at: datetime
+    business_number: str | None = None
+    handled_by_ext: str | None = None
+    handled_by_group: str | None = None
+    handled_by_user: str | None = None
+    customer_id: int | None = None
+    job_id: int | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    disposition: Disposition | None = None
+    hangup_cause: str | None = None
+    recording: str | None = None
+    route: tuple[str, ...] = ()  # what routing decided, step by step, with reasons
+    legs: tuple[CallLeg, ...] = ()
+    id: int | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from answer to end (talk time), when answered and ended."""
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.answered_at).total_seconds()
+
+
+# Fields a patch may set (everything but the key, the legs and the database id).
+PATCH_FIELDS = frozenset(f.name for f in fields(CallRecord)) - {"key", "legs", "id"}
+
+
+@dataclass(frozen=True)
+class CallPatch:
+    """Set `values` (CallRecord field -> value) on call `key`; replace its legs when given."""
+
+    key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    legs: tuple[CallLeg, ...] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = set(self.values) - PATCH_FIELDS
+        if unknown:
+            raise ValueError(f"unknown call record fields: {sorted(unknown)}")
+
+    def then(self, later: CallPatch) -> CallPatch:
+        """One patch with the effect of applying this one, then `later` (same key)."""
+        if later.key != self.key:
+            raise ValueError("patches of different calls cannot be merged")
+        legs = later.legs if later.legs is not None else self.legs
+        return CallPatch(self.key, {**self.values, **later.values}, legs)
+
+
+def apply(record: CallRecord | None, patch: CallPatch) -> CallRecord:
+    """The record after `patch` (a new record when `record` is None).
+
+    A new record takes its mandatory fields from the patch; missing ones get
+    neutral values (an inbound call from and to '' that started at the epoch)
+    so that a patch that arrives without its start (a lost journal) still
+    leaves a record.
+    """
+    if record is None:
+        record = CallRecord(
+            key=patch.key,
+            direction=Direction.INBOUND,
+            caller="",
+            called="",
+            started_at=datetime.fromtimestamp(0, UTC),
+        )
+    out = replace(record, **dict(patch.values))
+    if patch.legs is not None:
+        out = replace(out, legs=patch.legs)
+    return out
