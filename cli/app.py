@@ -6,7 +6,20 @@ import json
 
 import typer
 
-from cli import asterisk, config, customer, ext, group, number, schedule, trunk, user, voicemail
+from cli import (
+    asterisk,
+    calls,
+    config,
+    customer,
+    ext,
+    group,
+    number,
+    schedule,
+    simulate,
+    trunk,
+    user,
+    voicemail,
+)
 from cli.common import JsonOption, done, run, settings
 
 app = typer.Typer(
@@ -26,6 +39,8 @@ app.add_typer(voicemail.app, name="voicemail")
 app.add_typer(customer.app, name="customer")
 app.add_typer(customer.job_app, name="job")
 app.add_typer(trunk.app, name="trunk")
+app.add_typer(calls.app, name="calls")
+app.command("simulate")(simulate.simulate)
 
 
 @app.command("init")

@@ -12,7 +12,7 @@ import typer
 
 from pbx.core.errors import InvalidInput
 from pbx.runtime.settings import Settings, load_settings
-from pbx.runtime.wiring import directory_service, prepare_home
+from pbx.runtime.wiring import directory_service, notify_controller, prepare_home
 from pbx.services.directory import DirectoryService
 
 T = TypeVar("T")
@@ -93,7 +93,9 @@ def emit_one(row: dict[str, Any], as_json: bool) -> None:
 
 
 def done(message: str) -> None:
+    """Report a change that worked; a running controller is told to look at the directory."""
     typer.echo(message)
+    notify_controller(settings())
 
 
 def warn(message: str) -> None:

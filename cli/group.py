@@ -21,6 +21,9 @@ def add(
     timeout: int = typer.Option(60, "--timeout", help="Seconds before the group gives up."),
     ext: str | None = typer.Option(None, "--ext", help="Internal dial code, e.g. 600."),
     fallback_box: str | None = typer.Option(None, "--fallback-box", help="Voicemail box on no answer."),
+    record: bool | None = typer.Option(
+        None, "--record/--no-record", help="Record calls this group answers (default: yes)."
+    ),
 ) -> None:
     """Add a ring group."""
     group = with_directory(
@@ -32,6 +35,7 @@ def add(
             timeout=timeout,
             ext=ext,
             fallback_box=fallback_box,
+            record=record,
         )
     )
     done(f"added ring group '{group.name}'")
@@ -54,6 +58,9 @@ def update(
     timeout: int | None = typer.Option(None, "--timeout"),
     ext: str | None = typer.Option(None, "--ext", help="Dial code, or '' to clear."),
     fallback_box: str | None = typer.Option(None, "--fallback-box", help="A box, or '' to clear."),
+    record: bool | None = typer.Option(
+        None, "--record/--no-record", help="Record calls this group answers."
+    ),
 ) -> None:
     """Change a ring group."""
     group = with_directory(
@@ -66,6 +73,7 @@ def update(
             timeout=timeout,
             ext=ext,
             fallback_box=fallback_box,
+            record=record,
         )
     )
     done(f"updated ring group '{group.name}'")

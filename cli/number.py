@@ -20,6 +20,9 @@ def add(
     dest: str | None = typer.Option(None, "--dest", help="ext:101 or group:NAME."),
     forward: str | None = typer.Option(None, "--forward", help="Forwarding number."),
     schedule: str | None = typer.Option(None, "--schedule", help="Business-hours schedule."),
+    record: bool | None = typer.Option(
+        None, "--record/--no-record", help="Record answered calls to this number (default: yes)."
+    ),
 ) -> None:
     """Add a business number."""
     num = with_directory(
@@ -32,6 +35,7 @@ def add(
             dest=dest,
             forward=forward,
             schedule_name=schedule,
+            record=record,
         )
     )
     done(f"added number {num.e164}")
@@ -60,6 +64,9 @@ def update(
     forward: str | None = typer.Option(None, "--forward", help="A number, or '' to clear."),
     schedule: str | None = typer.Option(None, "--schedule", help="A schedule, or '' to clear."),
     force: bool = typer.Option(False, "--force", help="Allow changing provider fields."),
+    record: bool | None = typer.Option(
+        None, "--record/--no-record", help="Record answered calls to this number."
+    ),
 ) -> None:
     """Change a business number."""
     num = with_directory(
@@ -72,6 +79,7 @@ def update(
             forward=forward,
             schedule_name=schedule,
             force=force,
+            record=record,
         )
     )
     done(f"updated number {num.e164}")

@@ -18,6 +18,7 @@ from typing import Any, Literal, Self
 from panoramisk import Manager  # type: ignore[import-untyped,unused-ignore]
 from panoramisk.ami_protocol import AMIProtocol  # type: ignore[import-untyped,unused-ignore]
 
+from pbx.core.render import AMI_SECURITY_FAILURES
 from pbx.services.ports import Contact, EndpointState
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,50 @@ class RegistrationEvent:
     state: RegistrationState
     status: str
     roundtrip_usec: int | None = None
+
+
+@dataclass(frozen=True)
+class DeviceStateEvent:
+    """A device's new state (AMI `DeviceStateChange`), e.g. PJSIP/101 INUSE."""
+
+    device: str
+    state: str
+
+
+@dataclass(frozen=True)
+class CallEndEvent:
+    """How a call ended, from the dialplan's pbx-end hangup handler (AMI `UserEvent`).
+
+    `status` is DIALSTATUS of the last Dial() (empty when none ran), `peer`
+    DIALEDPEERNUMBER of the leg that answered, the times are those of the last
+    Dial() in milliseconds, `cause` the Q.850 HANGUPCAUSE.
+    """
+
+    uniqueid: str
+    linkedid: str
+    status: str
+    peer: str
+    answered_ms: int | None
+    dialed_ms: int | None
+    cause: int | None
+
+
+@dataclass(frozen=True)
+class BootedEvent:
+    """Asterisk is fully booted (AMI `FullyBooted`, also sent to every new session)."""
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """A failed authentication or refused request (AMI security class)."""
+
+    event: str
+    service: str
+    account: str
+    remote: str
+
+
+AmiEvent = RegistrationEvent | DeviceStateEvent | CallEndEvent | BootedEvent | SecurityEvent
 
 
 class _Session(Manager):  # type: ignore[misc]
@@ -195,6 +240,51 @@ def _names(field: str) -> list[str]:
     return [part.strip() for part in field.split(",") if part.strip()]
 
 
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def _parse(message: Any) -> AmiEvent | None:
+    """The typed event for one AMI message, or None for events the controller does not use."""
+    name = _text(message, "Event")
+    if name == "ContactStatus":
+        status = _text(message, "ContactStatus")
+        state = _CONTACT_STATES.get(status)
+        if state is None:
+            log.debug("AMI: ignoring ContactStatus %r", status)
+            return None
+        return RegistrationEvent(
+            endpoint=_text(message, "EndpointName"),
+            aor=_text(message, "AOR"),
+            uri=_text(message, "URI"),
+            state=state,
+            status=status,
+            roundtrip_usec=_int(_text(message, "RoundtripUsec")),
+        )
+    if name == "DeviceStateChange":
+        return DeviceStateEvent(_text(message, "Device"), _text(message, "State"))
+    if name == "UserEvent" and _text(message, "UserEvent") == "PbxCallEnd":
+        return CallEndEvent(
+            uniqueid=_text(message, "Uniqueid"),
+            linkedid=_text(message, "Linkedid"),
+            status=_text(message, "Status"),
+            peer=_text(message, "Peer"),
+            answered_ms=_int(_text(message, "AnsweredMs")),
+            dialed_ms=_int(_text(message, "DialedMs")),
+            cause=_int(_text(message, "Cause")),
+        )
+    if name == "FullyBooted":
+        return BootedEvent()
+    if name in AMI_SECURITY_FAILURES:
+        return SecurityEvent(
+            event=name,
+            service=_text(message, "Service"),
+            account=_text(message, "AccountID"),
+            remote=_text(message, "RemoteAddress"),
+        )
+    return None
+
+
 class Ami:
     """One logged-in AMI session (implements `AsteriskManager`).
 
@@ -205,7 +295,7 @@ class Ami:
     def __init__(self, session: _Session, address: str) -> None:
         self._session = session
         self._address = address
-        self._subscribers: set[asyncio.Queue[RegistrationEvent | BaseException]] = set()
+        self._subscribers: set[asyncio.Queue[AmiEvent | BaseException]] = set()
         self._ended: BaseException | None = None
         session.register_event("*", self._on_event)
 
@@ -218,12 +308,14 @@ class Ami:
         secret: str,
         timeout: float = 5,
         *,
-        events: str = "system,security",
+        events: str = "system,security,call,user",
     ) -> Ami:
         """Connect and log in; returns once Asterisk has accepted the login.
 
         `events` is the AMI event mask asked for at login (ContactStatus is a
-        `system` event). Raises ConnectionError when the manager port cannot
+        `system` event, DeviceStateChange `call`, the dialplan's UserEvent
+        `user`); the generated manager.conf filters the session down to the
+        events `events()` reports. Raises ConnectionError when the manager port cannot
         be reached, the login is refused, or no answer comes within `timeout`.
         """
         loop = asyncio.get_running_loop()
@@ -299,42 +391,31 @@ class Ami:
 
     def _on_event(self, _manager: Any, message: Any) -> None:
         # Everything else (TestEvent noise of TEST_FRAMEWORK builds included) is dropped here.
-        if _text(message, "Event") != "ContactStatus" or not self._subscribers:
+        if not self._subscribers:
             return
-        status = _text(message, "ContactStatus")
-        state = _CONTACT_STATES.get(status)
-        if state is None:
-            log.debug("AMI: ignoring ContactStatus %r", status)
+        event = _parse(message)
+        if event is None:
             return
-        rtt = _text(message, "RoundtripUsec")
-        event = RegistrationEvent(
-            endpoint=_text(message, "EndpointName"),
-            aor=_text(message, "AOR"),
-            uri=_text(message, "URI"),
-            state=state,
-            status=status,
-            roundtrip_usec=int(rtt) if rtt.isdigit() else None,
-        )
         for queue in self._subscribers:
             queue.put_nowait(event)
 
-    def registration_events(self) -> AsyncIterator[RegistrationEvent]:
-        """Contact changes as they happen, until the session ends.
+    def events(self) -> AsyncIterator[AmiEvent]:
+        """Registrations, device states, call ends, boots and security failures as they happen.
 
         The subscription starts at the call, so a snapshot taken with
-        `endpoint_states()` after calling this misses nothing. Each call is an
-        independent subscription. Ends normally after `close()`; raises
-        ConnectionError when the connection is lost.
+        `endpoint_states()` / `device_states()` after calling this misses
+        nothing. Each call is an independent subscription. Ends normally after
+        `close()`; raises ConnectionError when the connection is lost.
         """
-        queue: asyncio.Queue[RegistrationEvent | BaseException] = asyncio.Queue()
+        queue: asyncio.Queue[AmiEvent | BaseException] = asyncio.Queue()
         self._subscribers.add(queue)
         if self._ended is not None:
             queue.put_nowait(self._ended)
         return self._drain(queue)
 
     async def _drain(
-        self, queue: asyncio.Queue[RegistrationEvent | BaseException]
-    ) -> AsyncIterator[RegistrationEvent]:
+        self, queue: asyncio.Queue[AmiEvent | BaseException]
+    ) -> AsyncIterator[AmiEvent]:
         try:
             while True:
                 item = await queue.get()
@@ -396,6 +477,11 @@ class Ami:
             registered = any(c.status in _REGISTERED_STATUSES for c in contacts)
             states.append(EndpointState(endpoint=name, registered=registered, contacts=contacts))
         return sorted(states, key=lambda s: s.endpoint)
+
+    async def device_states(self) -> dict[str, str]:
+        """Every device Asterisk tracks and its state, e.g. {"PJSIP/101": "NOT_INUSE"}."""
+        items = await self._list("DeviceStateList", "DeviceStateChange", "no devices")
+        return {_text(m, "Device"): _text(m, "State") for m in items}
 
     async def reload(self) -> None:
         """Reload every module's configuration (PJSIP, dialplan, ARI, ...).

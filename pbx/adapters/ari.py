@@ -24,7 +24,6 @@ from pbx.adapters.backoff import Backoff
 log = logging.getLogger(__name__)
 
 
-
 class AriError(RuntimeError):
     """Asterisk answered an ARI request with an error status."""
 
@@ -37,22 +36,106 @@ class AriError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class AriEvent:
-    """One event from the ARI websocket: its `type` and the decoded JSON object."""
+class Channel:
+    """A channel as ARI describes it (the fields the controller uses)."""
+
+    id: str
+    name: str = ""
+    state: str = ""
+    caller: str = ""  # caller ID number
+    caller_name: str = ""
+    context: str = ""  # where it is in the dialplan
+    exten: str = ""
+    app: str = ""  # the dialplan application it is running (Stasis, Dial, ...)
+    app_data: str = ""
+
+    @classmethod
+    def parse(cls, data: Any) -> Channel:
+        if not isinstance(data, dict):
+            return cls(id="")
+        caller = data.get("caller") or {}
+        plan = data.get("dialplan") or {}
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name", "")),
+            state=str(data.get("state", "")),
+            caller=str(caller.get("number", "")),
+            caller_name=str(caller.get("name", "")),
+            context=str(plan.get("context", "")),
+            exten=str(plan.get("exten", "")),
+            app=str(plan.get("app_name", "")),
+            app_data=str(plan.get("app_data", "")),
+        )
+
+
+@dataclass(frozen=True)
+class StasisStart:
+    """A channel entered our application: `args` are the Stasis() arguments."""
+
+    channel: Channel
+    args: tuple[str, ...]
+    asterisk_id: str = ""
+    type: str = "StasisStart"
+
+
+@dataclass(frozen=True)
+class StasisEnd:
+    """A channel left our application (back to the dialplan, or hung up)."""
+
+    channel: Channel
+    type: str = "StasisEnd"
+
+
+@dataclass(frozen=True)
+class ChannelDestroyed:
+    channel: Channel
+    cause: int = 0
+    cause_text: str = ""
+    type: str = "ChannelDestroyed"
+
+
+@dataclass(frozen=True)
+class ApplicationReplaced:
+    """Another client connected with our application name and now gets its events."""
+
+    type: str = "ApplicationReplaced"
+
+
+@dataclass(frozen=True)
+class OtherEvent:
+    """Any other event: its type and the decoded JSON object."""
 
     type: str
-    data: Mapping[str, Any] = field(repr=False)
+    data: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
-    @property
-    def channel_id(self) -> str | None:
-        """The id of the event's channel, when it has one."""
-        channel = self.data.get("channel")
-        return channel.get("id") if isinstance(channel, dict) else None
 
-    @property
-    def args(self) -> list[str]:
-        """The Stasis() application arguments (StasisStart)."""
-        return list(self.data.get("args") or [])
+AriEvent = StasisStart | StasisEnd | ChannelDestroyed | ApplicationReplaced | OtherEvent
+
+# What the controller subscribes to (ARI application event filter): few events per call.
+CALL_EVENTS = ("StasisStart", "StasisEnd", "ChannelDestroyed", "ApplicationReplaced")
+
+
+def parse_event(data: Mapping[str, Any]) -> AriEvent:
+    """The typed event for one decoded websocket message."""
+    kind = str(data.get("type", ""))
+    if kind == "StasisStart":
+        return StasisStart(
+            Channel.parse(data.get("channel")),
+            tuple(str(a) for a in data.get("args") or ()),
+            str(data.get("asterisk_id", "")),
+        )
+    if kind == "StasisEnd":
+        return StasisEnd(Channel.parse(data.get("channel")))
+    if kind == "ChannelDestroyed":
+        cause = data.get("cause")
+        return ChannelDestroyed(
+            Channel.parse(data.get("channel")),
+            cause if isinstance(cause, int) else 0,
+            str(data.get("cause_txt", "")),
+        )
+    if kind == "ApplicationReplaced":
+        return ApplicationReplaced()
+    return OtherEvent(kind, data)
 
 
 EventHandler = Callable[[AriEvent], Awaitable[None]]
@@ -175,7 +258,7 @@ class AriClient:
                     log.warning("ARI: undecodable event %.200r", msg.data)
                     continue
                 if isinstance(data, dict):
-                    yield AriEvent(type=str(data.get("type", "")), data=data)
+                    yield parse_event(data)
             elif msg.type == aiohttp.WSMsgType.ERROR:
                 raise ConnectionError(f"ARI: websocket error ({ws.exception()})")
 
@@ -197,10 +280,16 @@ class AriClient:
         connected: asyncio.Event | None = None,
         *,
         on_connect: ConnectHook | None = None,
+        wake: asyncio.Event | None = None,
+        event_types: tuple[str, ...] | None = CALL_EVENTS,
     ) -> None:
         """Keep the events websocket up forever, passing each event to `handler`.
 
-        Reconnects with a backoff from 0.5 s doubling to 5 s (reset once
+        `wake` cuts a reconnect wait short (set it when Asterisk has just
+        booted). `event_types` is the application's event filter, applied after
+        every connection (None: every event).
+
+        Reconnects with a backoff from 0.5 s doubling to 2 s (reset once
         connected). `connected` is set while the websocket is up and ours
         (cleared on ApplicationReplaced). After every
         (re)connection `on_connect` runs before any event is handled: Asterisk
@@ -208,7 +297,7 @@ class AriClient:
         Failures of `handler` and `on_connect` are logged, not raised. Logs
         once per change of state, not per retry. Returns only by cancellation.
         """
-        backoff = Backoff(log)
+        backoff = Backoff(log, wake)
         while True:
             try:
                 ws = await self._open_events()
@@ -220,13 +309,15 @@ class AriClient:
                 connected.set()
             ended = "ARI: websocket closed"
             try:
+                if event_types is not None:
+                    await self._filter_events(event_types)
                 if on_connect is not None:
                     try:
                         await on_connect()
                     except Exception:
                         log.exception("ARI: on_connect hook failed")
                 async for event in self._read_events(ws):
-                    if event.type == "ApplicationReplaced":
+                    if isinstance(event, ApplicationReplaced):
                         # Another client connected with our app name; Asterisk sends it
                         # the events now and keeps this socket open but silent.
                         log.error("ARI: another client took over application %r", self.app)
@@ -236,13 +327,80 @@ class AriClient:
                         await handler(event)
                     except Exception:
                         log.exception("ARI: handling %s failed", event.type)
-            except ConnectionError as exc:
+            except (ConnectionError, AriError) as exc:
                 ended = str(exc)
             finally:
                 if connected is not None:
                     connected.clear()
                 await ws.close()
             await backoff.lost(ended)
+
+    async def _filter_events(self, types: tuple[str, ...]) -> None:
+        await self.request(
+            "PUT",
+            f"/applications/{self.app}/eventFilter",
+            json_body={"allowed": [{"type": t} for t in types]},
+        )
+
+    # -- the operations call control uses ---------------------------------------
+
+    async def set_variable(self, channel_id: str, name: str, value: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/variable", variable=name, value=value)
+
+    async def continue_in_dialplan(
+        self, channel_id: str, context: str, extension: str, priority: int = 1
+    ) -> None:
+        """Let the channel leave the application and run the dialplan at context,extension,priority."""
+        await self.request(
+            "POST",
+            f"/channels/{channel_id}/continue",
+            context=context,
+            extension=extension,
+            priority=priority,
+        )
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        """Hang the channel up; a channel that is already gone is not an error."""
+        try:
+            await self.request("DELETE", f"/channels/{channel_id}", reason=reason)
+        except AriError as exc:
+            if exc.status != 404:
+                raise
+
+    async def channels(self) -> list[Channel]:
+        return [Channel.parse(c) for c in await self.request("GET", "/channels") or []]
+
+    async def bridges(self) -> list[dict[str, Any]]:
+        return list(await self.request("GET", "/bridges") or [])
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        try:
+            await self.request("DELETE", f"/bridges/{bridge_id}")
+        except AriError as exc:
+            if exc.status != 404:
+                raise
+
+    async def stored_recording(self, name: str) -> bytes | None:
+        """The file of a stored recording (None when Asterisk has no such recording)."""
+        try:
+            data = await self.request("GET", f"/recordings/stored/{name}/file")
+        except AriError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return data if isinstance(data, bytes) else None
+
+    async def delete_stored_recording(self, name: str) -> None:
+        try:
+            await self.request("DELETE", f"/recordings/stored/{name}")
+        except AriError as exc:
+            if exc.status != 404:
+                raise
+
+    async def entity_id(self) -> str:
+        """Asterisk's entity id (the `asterisk_id` of its events)."""
+        info = await self.request("GET", "/asterisk/info", only="system")
+        return str(((info or {}).get("system") or {}).get("entity_id", ""))
 
 
 def _error_message(body: bytes, reason: str | None) -> str:

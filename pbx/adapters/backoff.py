@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 BACKOFF_MIN = 0.5
-BACKOFF_MAX = 5.0
+BACKOFF_MAX = 2.0  # Asterisk is local: probing it is cheap, and calls wait on it
 
 
 class Backoff:
-    """Delays that double from 0.5 s to 5 s while connecting fails; one log line per new problem."""
+    """Delays that double from 0.5 s to 2 s while connecting fails; one log line per new problem.
 
-    def __init__(self, log: logging.Logger) -> None:
+    Setting `wake` (an asyncio.Event) ends the current wait at once, e.g. when
+    AMI reports that Asterisk is fully booted and ARI should reconnect now.
+    """
+
+    def __init__(self, log: logging.Logger, wake: asyncio.Event | None = None) -> None:
         self.log = log
         self.delay = BACKOFF_MIN
         self.last_problem: str | None = None
         self.ever_connected = False
+        self.wake = wake
+
+    async def _pause(self, seconds: float) -> None:
+        if self.wake is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), seconds)
+        self.wake.clear()
 
     async def failed(self, problem: str) -> None:
         """Connecting failed: log it if it is news, then wait before the next try."""
         if problem != self.last_problem:
             self.log.warning("%s; retrying", problem)
             self.last_problem = problem
-        await asyncio.sleep(self.delay)
+        await self._pause(self.delay)
         self.delay = min(self.delay * 2, BACKOFF_MAX)
 
     def connected(self) -> str:
@@ -38,4 +52,4 @@ class Backoff:
         """An established connection ended: log it and pause briefly before reconnecting."""
         self.log.warning("%s; reconnecting", reason)
         self.last_problem = None
-        await asyncio.sleep(BACKOFF_MIN)
+        await self._pause(BACKOFF_MIN)

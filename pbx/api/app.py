@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -38,13 +39,15 @@ class ApiState:
     """What the API reads from the running controller.
 
     `ari` and `ami` are set while the ARI websocket / AMI session is up.
-    An empty `api_token` refuses every protected request.
+    An empty `api_token` refuses every protected request. `refresh_directory`
+    asks call control to look for directory changes now (None until it runs).
     """
 
     api_token: str
     ari: asyncio.Event = field(default_factory=asyncio.Event)
     ami: asyncio.Event = field(default_factory=asyncio.Event)
     version: str = field(default_factory=package_version)
+    refresh_directory: Callable[[], None] | None = None
 
 
 STATE_KEY: web.AppKey[ApiState] = web.AppKey("pbx_state", ApiState)
@@ -101,9 +104,19 @@ async def _health(request: web.Request) -> web.Response:
     )
 
 
+async def _refresh_directory(request: web.Request) -> web.Response:
+    """The directory changed (the CLI says so after a write): routing reloads it now."""
+    refresh = request.app[STATE_KEY].refresh_directory
+    if refresh is None:
+        return _error(503, "call control is not running")
+    refresh()
+    return web.json_response({"status": "refreshing"}, status=202)
+
+
 def make_app(state: ApiState) -> web.Application:
     """The API application; routes may still be added before it starts."""
     app = web.Application(middlewares=[_json_errors, _bearer_auth])
     app[STATE_KEY] = state
     app.router.add_get("/api/health", _health)
+    app.router.add_post("/api/directory/refresh", _refresh_directory)
     return app

@@ -145,3 +145,105 @@ def apply(record: CallRecord | None, patch: CallPatch) -> CallRecord:
     if patch.legs is not None:
         out = replace(out, legs=patch.legs)
     return out
+
+
+# -- the patch codec: plain JSON-ready dicts (for the call log's journal) ----
+
+_TIMES = frozenset({"started_at", "answered_at", "ended_at"})
+_INTS = frozenset({"customer_id", "job_id"})
+_ENUMS: dict[str, type[StrEnum]] = {"direction": Direction, "disposition": Disposition}
+
+
+def _time_out(value: datetime) -> str:
+    """ISO 8601 with its offset; a naive datetime is taken to be UTC."""
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _time_in(text: Any) -> datetime:
+    value = datetime.fromisoformat(str(text))
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _value_out(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _TIMES:
+        return _time_out(value)
+    if name == "route":
+        return [str(line) for line in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+def _value_in(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _TIMES:
+        return _time_in(value)
+    if name == "route":
+        return tuple(str(line) for line in value)
+    if name in _ENUMS:
+        return _ENUMS[name](value)
+    if name in _INTS:
+        return int(value)
+    return str(value)
+
+
+def _leg_to_dict(leg: CallLeg) -> dict[str, Any]:
+    return {
+        "target": leg.target,
+        "kind": leg.kind.value,
+        "started_at": _time_out(leg.started_at),
+        "user": leg.user,
+        "ext": leg.ext,
+        "group": leg.group,
+        "answered_at": None if leg.answered_at is None else _time_out(leg.answered_at),
+        "ended_at": None if leg.ended_at is None else _time_out(leg.ended_at),
+        "outcome": None if leg.outcome is None else leg.outcome.value,
+    }
+
+
+def _leg_from_dict(d: Mapping[str, Any]) -> CallLeg:
+    def when(name: str) -> datetime | None:
+        return None if d.get(name) is None else _time_in(d[name])
+
+    def text(name: str) -> str | None:
+        return None if d.get(name) is None else str(d[name])
+
+    return CallLeg(
+        target=str(d["target"]),
+        kind=LegKind(d["kind"]),
+        started_at=_time_in(d["started_at"]),
+        user=text("user"),
+        ext=text("ext"),
+        group=text("group"),
+        answered_at=when("answered_at"),
+        ended_at=when("ended_at"),
+        outcome=None if d.get("outcome") is None else LegOutcome(d["outcome"]),
+    )
+
+
+def patch_to_dict(patch: CallPatch) -> dict[str, Any]:
+    """`patch` as plain data for JSON: datetimes as ISO strings with offsets, enums as values.
+
+    `legs` is None when the patch leaves the legs alone, else a list of dicts.
+    """
+    return {
+        "key": patch.key,
+        "values": {name: _value_out(name, v) for name, v in sorted(patch.values.items())},
+        "legs": None if patch.legs is None else [_leg_to_dict(leg) for leg in patch.legs],
+    }
+
+
+def patch_from_dict(d: Mapping[str, Any]) -> CallPatch:
+    """The patch `patch_to_dict` described; ValueError (or KeyError) when `d` is not one."""
+    values = d.get("values") or {}
+    if not isinstance(values, Mapping):
+        raise ValueError("values must be an object")
+    legs = d.get("legs")
+    return CallPatch(
+        key=str(d["key"]),
+        values={str(name): _value_in(str(name), v) for name, v in values.items()},
+        legs=None if legs is None else tuple(_leg_from_dict(leg) for leg in legs),
+    )

@@ -1,9 +1,11 @@
-"""Plain-data views of directory entities, for JSON output and tables."""
+"""Plain-data views of directory entities and call records, for JSON output and tables."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from pbx.core.calls import CallLeg, CallRecord
 from pbx.core.model import (
     BusinessNumber,
     Customer,
@@ -54,6 +56,7 @@ def number(n: BusinessNumber) -> dict[str, Any]:
         "dest": str(n.destination) if n.destination else None,
         "forward": n.forward,
         "schedule": n.schedule,
+        "record": n.record,
     }
 
 
@@ -66,6 +69,7 @@ def group(g: RingGroup) -> dict[str, Any]:
         "timeout": g.timeout,
         "ext": g.extension,
         "fallback_box": g.fallback_box,
+        "record": g.record,
     }
 
 
@@ -102,3 +106,154 @@ def trunk(t: Trunk, show_secrets: bool = False) -> dict[str, Any]:
     if show_secrets:
         data["password"] = t.password
     return data
+
+
+# -- the call log ------------------------------------------------------------
+# `tz` is where "local" times are shown (None: the system's local time zone).
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.astimezone(UTC).isoformat()
+
+
+def _local(when: datetime | None, tz: tzinfo | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str | None:
+    return None if when is None else when.astimezone(tz).strftime(fmt)
+
+
+def duration(seconds: float | None) -> str | None:
+    """Talk time as m:ss (h:mm:ss from an hour)."""
+    if seconds is None:
+        return None
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def handled_by(c: CallRecord) -> str | None:
+    """What the call was routed to and who answered: `Dispatch/101 (Ann)`."""
+    where = "/".join(p for p in (c.handled_by_group, c.handled_by_ext) if p)
+    if c.handled_by_user:
+        return f"{where} ({c.handled_by_user})" if where else c.handled_by_user
+    return where or None
+
+
+def _status(c: CallRecord) -> str:
+    if c.disposition is not None:
+        return c.disposition.value
+    return "in progress" if c.ended_at is None else "-"
+
+
+def _customer(c: CallRecord, name: str | None) -> str | None:
+    if c.customer_id is None:
+        return None
+    return f"{name} (#{c.customer_id})" if name else f"#{c.customer_id}"
+
+
+def _job(c: CallRecord, title: str | None) -> str | None:
+    if c.job_id is None:
+        return None
+    return f"#{c.job_id} {title}" if title else f"#{c.job_id}"
+
+
+def call_row(
+    c: CallRecord, customer: str | None = None, job: str | None = None, tz: tzinfo | None = None
+) -> dict[str, Any]:
+    """One line of `pbx calls list`; `customer` and `job` are the linked name and title."""
+    return {
+        "id": c.id,
+        "started": _local(c.started_at, tz, "%Y-%m-%d %H:%M"),
+        "direction": c.direction.value,
+        "from": c.caller or None,
+        "to": c.called or None,
+        "number": c.business_number,
+        "handled_by": handled_by(c),
+        "customer": _customer(c, customer),
+        "job": _job(c, job),
+        "disposition": _status(c),
+        "duration": duration(c.duration),
+    }
+
+
+def call_leg(leg: CallLeg) -> dict[str, Any]:
+    return {
+        "target": leg.target,
+        "kind": leg.kind.value,
+        "user": leg.user,
+        "ext": leg.ext,
+        "group": leg.group,
+        "started_at": _iso(leg.started_at),
+        "answered_at": _iso(leg.answered_at),
+        "ended_at": _iso(leg.ended_at),
+        "outcome": None if leg.outcome is None else leg.outcome.value,
+    }
+
+
+def call(c: CallRecord, customer: str | None = None, job: str | None = None) -> dict[str, Any]:
+    """Everything about a call, for JSON: times in ISO 8601 UTC, duration in seconds."""
+    return {
+        "id": c.id,
+        "key": c.key,
+        "direction": c.direction.value,
+        "caller": c.caller,
+        "called": c.called,
+        "business_number": c.business_number,
+        "handled_by_group": c.handled_by_group,
+        "handled_by_ext": c.handled_by_ext,
+        "handled_by_user": c.handled_by_user,
+        "customer_id": c.customer_id,
+        "customer": customer if c.customer_id is not None else None,
+        "job_id": c.job_id,
+        "job": job if c.job_id is not None else None,
+        "started_at": _iso(c.started_at),
+        "answered_at": _iso(c.answered_at),
+        "ended_at": _iso(c.ended_at),
+        "duration": c.duration,
+        "disposition": None if c.disposition is None else c.disposition.value,
+        "hangup_cause": c.hangup_cause,
+        "recording": c.recording,
+        "route": list(c.route),
+        "legs": [call_leg(leg) for leg in c.legs],
+    }
+
+
+def leg_line(leg: CallLeg, tz: tzinfo | None = None) -> str:
+    """One rung leg, e.g. `10:00:05  101 softphone (Ann, group Dispatch): answered 10:00:09`."""
+    about = [leg.kind.value]
+    if leg.ext and leg.ext != leg.target:
+        about.append(f"for {leg.ext}")
+    who = [p for p in (leg.user, f"group {leg.group}" if leg.group else None) if p]
+    text = f"{_local(leg.started_at, tz, '%H:%M:%S')}  {leg.target} {' '.join(about)}"
+    if who:
+        text += f" ({', '.join(who)})"
+    text += f": {leg.outcome.value if leg.outcome else 'ringing'}"
+    if leg.answered_at is not None:
+        text += f" {_local(leg.answered_at, tz, '%H:%M:%S')}"
+    if leg.ended_at is not None:
+        text += f", ended {_local(leg.ended_at, tz, '%H:%M:%S')}"
+    return text
+
+
+def call_detail(
+    c: CallRecord, customer: str | None = None, job: str | None = None, tz: tzinfo | None = None
+) -> dict[str, Any]:
+    """Everything about a call for people: local times; `legs` and `route` as lines."""
+    return {
+        "id": c.id,
+        "key": c.key,
+        "direction": c.direction.value,
+        "from": c.caller or None,
+        "to": c.called or None,
+        "number": c.business_number,
+        "handled_by": handled_by(c),
+        "customer": _customer(c, customer),
+        "job": _job(c, job),
+        "started": _local(c.started_at, tz),
+        "answered": _local(c.answered_at, tz),
+        "ended": _local(c.ended_at, tz),
+        "duration": duration(c.duration),
+        "disposition": _status(c),
+        "hangup_cause": c.hangup_cause,
+        "recording": c.recording,
+        "legs": [leg_line(leg, tz) for leg in c.legs],
+        "route": list(c.route),
+    }

@@ -38,6 +38,24 @@ FOOTER = """
 #tryinclude {path}
 """
 
+# AMI security events that report a failure (SuccessfulAuth and ChallengeSent are routine).
+AMI_SECURITY_FAILURES = (
+    "InvalidAccountID",
+    "InvalidPassword",
+    "ChallengeResponseFailed",
+    "FailedACL",
+    "RequestNotAllowed",
+    "AuthMethodNotAllowed",
+    "RequestBadFormat",
+    "UnexpectedAddress",
+    "InvalidTransport",
+    "SessionLimit",
+    "MemoryLimit",
+    "LoadAverageLimit",
+)
+# The AMI events the controller subscribes to (manager.conf event filter).
+AMI_EVENTS = ("ContactStatus", "DeviceStateChange", "UserEvent", "FullyBooted", *AMI_SECURITY_FAILURES)
+
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _EXTENSION = re.compile(r"[0-9]{2,6}")
 _INCLUDE = re.compile(r"^#tryinclude\s+(\S+)\s*$", re.MULTILINE)
@@ -179,6 +197,7 @@ def _context(directory: Directory, options: RenderOptions) -> dict[str, object]:
         "fallback": _fallback(options, numbers, trunk),
         "country_code": str(country),
         "outbound_caller_id": caller_ids[0] if caller_ids else "",
+        "ami_events": AMI_EVENTS,
     }
 
 

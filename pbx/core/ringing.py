@@ -18,8 +18,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from pbx.core.calls import LegKind
-from pbx.core.model import RingGroup
-from pbx.core.routing import RoutingIndex
+from pbx.core.model import RingGroup, RingTarget, Strategy
+from pbx.core.routing import NO_TRUNK, RoutingIndex
 
 
 class DeviceState(StrEnum):
@@ -97,17 +97,77 @@ def reach_extension(ext: str, index: RoutingIndex, presence: Presence) -> Reach:
     softphone-only and unregistered, cell without a mobile or a trunk.
     `both` with an unregistered softphone rings the cell only.
     """
-    raise NotImplementedError
+    number = ext.strip()
+    extension = index.extensions.get(number)
+    if extension is None:
+        return Reach(skip=f"extension {number} does not exist")
+    user = index.users.get(extension.user)
+    if user is None:
+        return Reach(skip=f"{number} belongs to user {extension.user}, who does not exist")
+    if not user.active:
+        return Reach(skip=f"user {user.name} is deactivated")
+    if extension.dnd:
+        return Reach(skip=f"{number} is on do-not-disturb")
+    state = presence.of(number)
+    if state.in_call:
+        return Reach(skip=f"{number} is already on a call")
+    legs: list[Leg] = []
+    why: list[str] = []
+    if extension.ring in (RingTarget.SOFTPHONE, RingTarget.BOTH):
+        if state.reachable:
+            legs.append(
+                Leg(LegKind.SOFTPHONE, number, f"PJSIP/{number}", number, user.name, number)
+            )
+        else:
+            why.append(f"{number} is not registered")
+    if extension.ring in (RingTarget.CELL, RingTarget.BOTH):
+        if not user.mobile:
+            why.append(f"{user.name} has no mobile number")
+        elif index.trunk is None:
+            why.append("no trunk is configured for cell phones")
+        else:
+            peer = f"{user.mobile}@{index.trunk.name}"
+            legs.append(Leg(LegKind.CELL, user.mobile, f"PJSIP/{peer}", peer, user.name, number))
+    if legs:
+        return Reach(tuple(legs))
+    return Reach(skip="; ".join(why))
 
 
 def reach_user(user: str, index: RoutingIndex, presence: Presence) -> Reach:
     """Legs for every extension of `user` (their mobile at most once)."""
-    raise NotImplementedError
+    found = index.users.get(user)
+    if found is None:
+        return Reach(skip=f"user {user} does not exist")
+    if not found.active:
+        return Reach(skip=f"user {user} is deactivated")
+    extensions = index.extensions_of.get(user, ())
+    if not extensions:
+        return Reach(skip=f"{user} has no extension")
+    legs: list[Leg] = []
+    why: list[str] = []
+    cell = False
+    for extension in extensions:
+        reach = reach_extension(extension.number, index, presence)
+        for leg in reach.legs:
+            if leg.kind is LegKind.CELL:
+                if cell:
+                    continue
+                cell = True
+            legs.append(leg)
+        for part in reach.skip.split("; ") if reach.skip else ():
+            if part not in why:
+                why.append(part)
+    if legs:
+        return Reach(tuple(legs))
+    return Reach(skip="; ".join(why))
 
 
 def reach_number(number: str, index: RoutingIndex) -> Reach:
     """One leg to an outside (E.164 or emergency) number through the trunk; skipped without one."""
-    raise NotImplementedError
+    if index.trunk is None:
+        return Reach(skip=NO_TRUNK)
+    peer = f"{number}@{index.trunk.name}"
+    return Reach((Leg(LegKind.NUMBER, number, f"PJSIP/{peer}", peer),))
 
 
 def member_order(
@@ -121,4 +181,24 @@ def member_order(
     unknown or no longer a member). fewest-calls: fewest answered today first
     (ties as listed). random: shuffled with `rng`.
     """
-    raise NotImplementedError
+    members = group.members
+    strategy = group.strategy
+    if strategy is Strategy.LONGEST_IDLE:
+        ended = stats.last_call_end
+        never = [m for m in members if m not in ended]
+        called = sorted((m for m in members if m in ended), key=lambda m: ended[m])
+        return (*never, *called)
+    if strategy is Strategy.ROUND_ROBIN:
+        last = stats.round_robin_last.get(group.name)
+        if last is None or last not in members:
+            return members
+        at = members.index(last) + 1
+        return (*members[at:], *members[:at])
+    if strategy is Strategy.FEWEST_CALLS:
+        answered = stats.answered_today
+        return tuple(sorted(members, key=lambda m: answered.get(m, 0)))
+    if strategy is Strategy.RANDOM:
+        shuffled = list(members)
+        rng.shuffle(shuffled)
+        return tuple(shuffled)
+    return members  # ring-all, sequential

@@ -24,23 +24,35 @@ else the main number.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from phonenumbers import is_emergency_number
+
+from pbx.core import phone
 from pbx.core.calls import Direction
+from pbx.core.errors import InvalidInput
 from pbx.core.model import (
+    AfterHoursKind,
+    AfterHoursStep,
     BusinessNumber,
     Customer,
+    DestKind,
     Directory,
     Extension,
     Job,
+    JobStatus,
     RingGroup,
     Schedule,
     Trunk,
     User,
     VoicemailBox,
 )
+from pbx.core.schedule import is_open
 
 
 class CallKind(StrEnum):
@@ -82,6 +94,13 @@ REFUSED = "refused"  # outbound number not allowed (international)
 INVALID = "invalid"  # dialled something that is neither an extension nor a number
 UNROUTABLE = "unavailable"  # nothing to ring (a number with no destination at all)
 
+_ANNOUNCEMENTS = {
+    NO_SERVICE: "this number is not in service",
+    REFUSED: "this call is not allowed",
+    INVALID: "the number dialled is not valid",
+    UNROUTABLE: "nobody can take the call",
+}
+
 
 @dataclass(frozen=True)
 class Step:
@@ -106,8 +125,42 @@ class Step:
     skip: str | None = None
 
     def describe(self) -> str:
-        """One line for people, e.g. `ring group Dispatch (ring-all): number destination`."""
-        raise NotImplementedError
+        """One line for people, e.g. `ring group Dispatch — number destination; no answer: ...`."""
+        return self._describe(last=False)
+
+    def action(self) -> str:
+        """What the step does, without the why: `ring user Ann`, `voicemail box After Hours`."""
+        if self.kind is StepKind.VOICEMAIL:
+            return f"voicemail box {self.name}"
+        if self.kind is StepKind.ANNOUNCE:
+            what = _ANNOUNCEMENTS.get(self.name)
+            return f"announce {self.name!r}" + (f" ({what})" if what else "") + " and hang up"
+        if self.target is TargetKind.ONCALL:
+            return "ring the on-call technician"
+        if self.target is TargetKind.USER:
+            return f"ring user {self.name}"
+        if self.target is TargetKind.EXTENSION:
+            return f"ring extension {self.name}"
+        if self.target is TargetKind.GROUP:
+            return f"ring group {self.name}"
+        return f"ring number {phone.display(self.name)}"
+
+    def _describe(self, last: bool) -> str:
+        text = self.action()
+        if self.caller_id:
+            text += f" (caller ID {phone.display(self.caller_id)})"
+        if self.reason:
+            text += f" — {self.reason}"
+        if self.skip:
+            return f"{text} (skipped: {self.skip})"
+        if self.kind is StepKind.RING:
+            if self.on_no_answer is NoAnswer.NEXT and not last:
+                text += "; no answer: next step"
+            elif self.on_no_answer is NoAnswer.VOICEMAIL and self.box:
+                text += f"; no answer: voicemail box {self.box}"
+            else:
+                text += "; no answer: the call ends (missed)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -131,8 +184,13 @@ class Plan:
         return bool(self.steps) and self.steps[0].kind is StepKind.ANNOUNCE
 
     def describe(self) -> list[str]:
-        """The plan as numbered lines with reasons (what `pbx simulate` prints)."""
-        raise NotImplementedError
+        """The plan as numbered lines with reasons (what `pbx simulate` prints), then the notes."""
+        count = len(self.steps)
+        lines = [
+            f"{i}. {step._describe(last=i == count)}" for i, step in enumerate(self.steps, 1)
+        ]
+        lines.extend(f"note: {note}" for note in self.notes)
+        return lines
 
 
 @dataclass(frozen=True)
@@ -172,9 +230,348 @@ class RoutingIndex:
 
     @classmethod
     def build(cls, directory: Directory, options: RoutingOptions) -> RoutingIndex:
-        raise NotImplementedError
+        """Index `directory` for routing: one pass over each kind of entity."""
+        numbers = {n.e164: n for n in directory.numbers}
+        extensions_of: dict[str, list[Extension]] = {}
+        for ext in sorted(directory.extensions, key=_ext_order):
+            extensions_of.setdefault(ext.user, []).append(ext)
+        customer_by_phone: dict[str, Customer] = {}
+        for customer in sorted(directory.customers, key=_customer_order):
+            for number in customer.phones:
+                customer_by_phone.setdefault(number, customer)
+        open_job: dict[int, Job] = {}
+        for job in directory.jobs:
+            if job.status is not JobStatus.OPEN:
+                continue
+            newest = open_job.get(job.customer_id)
+            if newest is None or _job_order(job) > _job_order(newest):
+                open_job[job.customer_id] = job
+        active = sorted(n.e164 for n in directory.numbers if n.active)
+        direct_number: dict[str, str] = {}
+        for e164 in active:
+            user = numbers[e164].assigned_user
+            if user:
+                direct_number.setdefault(user, e164)
+        main_number = options.main_number.strip()
+        if main_number:
+            main_number = _normalized(main_number, options.default_region) or main_number
+        return cls(
+            directory=directory,
+            options=options,
+            numbers=numbers,
+            users={u.name: u for u in directory.users},
+            extensions={e.number: e for e in directory.extensions},
+            extensions_of={user: tuple(exts) for user, exts in extensions_of.items()},
+            groups={g.name: g for g in directory.groups},
+            group_by_ext={g.extension: g for g in directory.groups if g.extension},
+            schedules={s.name: s for s in directory.schedules},
+            boxes={b.name: b for b in directory.boxes},
+            customer_by_phone=customer_by_phone,
+            open_job=open_job,
+            direct_number=direct_number,
+            trunk=min(directory.trunks, key=lambda t: t.name) if directory.trunks else None,
+            main_number=main_number or (active[0] if active else None),
+        )
+
+
+def _ext_order(ext: Extension) -> tuple[int, str]:
+    return (len(ext.number), ext.number)  # numeric order: extensions have no leading zero
+
+
+def _customer_order(customer: Customer) -> tuple[bool, int]:
+    return (customer.id is None, customer.id or 0)
+
+
+def _job_order(job: Job) -> int:
+    return -1 if job.id is None else job.id
+
+
+# --- helpers ------------------------------------------------------------------------
+
+NO_TRUNK = "no trunk is configured"
+_ONCALL_MISSING = "nobody is on call (on-call shifts are not set up)"
+
+
+@lru_cache(maxsize=8192)
+def _parsed(raw: str, region: str) -> tuple[str | None, str]:
+    """`raw` as E.164 in `region` and "", or None and why not (cached: callers repeat)."""
+    try:
+        return phone.normalize(raw, region), ""
+    except InvalidInput as exc:
+        return None, exc.reason
+
+
+def _normalized(raw: str, region: str) -> str | None:
+    return _parsed(raw, region)[0]
+
+
+@lru_cache(maxsize=1024)
+def _international(e164: str, region: str) -> bool:
+    return phone.is_international(e164, region)
+
+
+@lru_cache(maxsize=1024)
+def _emergency(dialled: str, region: str) -> bool:
+    return bool(dialled) and dialled.isdigit() and is_emergency_number(dialled, region)
+
+
+def _caller_e164(raw: str, region: str) -> str:
+    """The caller ID as E.164 when it is a phone number, else as it came (anonymous, '')."""
+    if raw[:1] == "+" and raw[1:].isdigit():
+        return raw
+    if not any(ch.isdigit() for ch in raw):
+        return raw.strip()
+    return _normalized(raw, region) or raw.strip()
+
+
+def _user_skip(name: str, index: RoutingIndex) -> str | None:
+    user = index.users.get(name)
+    if user is None:
+        return f"user {name} does not exist"
+    if not user.active:
+        return f"user {name} is deactivated"
+    return None
+
+
+def _user_step(name: str, reason: str, index: RoutingIndex) -> Step:
+    exts = index.extensions_of.get(name, ())
+    box = next((e.voicemail_box for e in exts if e.voicemail_box), None)
+    skip = _user_skip(name, index)
+    if skip is None and not exts:
+        skip = f"{name} has no extension"
+    return Step(StepKind.RING, reason, TargetKind.USER, name, box=box, skip=skip)
+
+
+def _extension_step(number: str, reason: str, index: RoutingIndex) -> Step:
+    ext = index.extensions.get(number)
+    if ext is None:
+        skip: str | None = f"extension {number} does not exist"
+        return Step(StepKind.RING, reason, TargetKind.EXTENSION, number, skip=skip)
+    skip = _user_skip(ext.user, index)
+    return Step(
+        StepKind.RING, reason, TargetKind.EXTENSION, number, box=ext.voicemail_box, skip=skip
+    )
+
+
+def _group_step(group: RingGroup | None, name: str, reason: str) -> Step:
+    if group is None:
+        skip: str | None = f"ring group {name} does not exist"
+        return Step(StepKind.RING, reason, TargetKind.GROUP, name, skip=skip)
+    skip = None if group.members else f"ring group {name} has no members"
+    return Step(
+        StepKind.RING, reason, TargetKind.GROUP, name, box=group.fallback_box, skip=skip
+    )
+
+
+def _number_step(
+    number: str,
+    reason: str,
+    index: RoutingIndex,
+    on_no_answer: NoAnswer,
+    caller_id: str | None = None,
+) -> Step:
+    return Step(
+        StepKind.RING,
+        reason,
+        TargetKind.NUMBER,
+        number,
+        on_no_answer=on_no_answer,
+        caller_id=caller_id,
+        skip=NO_TRUNK if index.trunk is None else None,
+    )
+
+
+def _after_hours_step(step: AfterHoursStep, reason: str, index: RoutingIndex) -> Step:
+    if step.kind is AfterHoursKind.ONCALL:
+        return Step(
+            StepKind.RING,
+            reason,
+            TargetKind.ONCALL,
+            on_no_answer=NoAnswer.NEXT,
+            skip=_ONCALL_MISSING,
+        )
+    if step.kind is AfterHoursKind.NUMBER:
+        return _number_step(step.target or "", reason, index, NoAnswer.NEXT)
+    box = step.target or ""
+    skip = None if box in index.boxes else f"voicemail box {box!r} does not exist"
+    return Step(StepKind.VOICEMAIL, reason, name=box, skip=skip)
+
+
+def _announce(name: str, reason: str) -> tuple[Step, ...]:
+    return (Step(StepKind.ANNOUNCE, reason, name=name),)
+
+
+def _finish(steps: list[Step]) -> tuple[Step, ...]:
+    """The steps, with an announcement at the end when none of them can be used at all."""
+    if steps and all(step.skip for step in steps):
+        reason = "every step is skipped: nothing can take the call"
+        steps.append(Step(StepKind.ANNOUNCE, reason, name=UNROUTABLE))
+    return tuple(steps)
+
+
+def _closed_why(schedule: Schedule, at: datetime) -> str:
+    """Why `schedule` is closed at `at`, in its own time zone (only called when closed)."""
+    local = at.astimezone(ZoneInfo(schedule.tz))
+    where = f"schedule {schedule.name!r} ({schedule.tz}) is closed"
+    if local.date() in schedule.holidays:
+        return f"{where} for the holiday {local.date().isoformat()}"
+    return f"{where} at {local:%a %H:%M}"
+
+
+# --- routing ------------------------------------------------------------------------
 
 
 def route(facts: CallFacts, index: RoutingIndex, at: datetime) -> Plan:
     """The plan for a call (see the module docstring for the rules). `at` must be aware."""
-    raise NotImplementedError
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"instant must be timezone-aware, got naive {at.isoformat()}")
+    if facts.kind is CallKind.INTERNAL:
+        return _route_internal(facts, index)
+    return _route_inbound(facts, index, at)
+
+
+def _route_inbound(facts: CallFacts, index: RoutingIndex, at: datetime) -> Plan:
+    region = index.options.default_region
+    did = facts.dialled
+    number = index.numbers.get(did)
+    if number is None:
+        did = did.strip()
+        if did:
+            did = _normalized(did, region) or did
+            number = index.numbers.get(did)
+    caller = _caller_e164(facts.caller, region)
+    notes: list[str] = []
+    customer = index.customer_by_phone.get(caller) if caller else None
+    customer_id = job_id = None
+    if customer is not None:
+        customer_id = customer.id
+        job = index.open_job.get(customer.id) if customer.id is not None else None
+        job_id = job.id if job is not None else None
+        ident = f" (#{customer.id})" if customer.id is not None else ""
+        linked = f"open job #{job.id} {job.title!r}" if job is not None else "no open job"
+        notes.append(f"caller {caller} is customer {customer.name}{ident}, {linked}")
+
+    def plan(steps: tuple[Step, ...], record: bool) -> Plan:
+        return Plan(
+            direction=Direction.INBOUND,
+            caller=caller,
+            called=number.e164 if number is not None else did,
+            steps=steps,
+            business_number=number.e164 if number is not None else None,
+            customer_id=customer_id,
+            customer_name=customer.name if customer is not None else None,
+            job_id=job_id,
+            record=record,
+            notes=tuple(notes),
+        )
+
+    if number is None:
+        why = f"{did} is not one of our numbers" if did else "the trunk sent no dialled number"
+        return plan(_announce(NO_SERVICE, f"not in service: {why}"), record=False)
+    if not number.active:
+        why = f"number {number.e164} ({number.label}) is disabled"
+        return plan(_announce(NO_SERVICE, f"not in service: {why}"), record=number.record)
+
+    schedule = index.schedules.get(number.schedule) if number.schedule else None
+    if number.schedule and schedule is None:
+        notes.append(f"schedule {number.schedule!r} does not exist: treated as always open")
+    if schedule is not None:
+        try:
+            open_now = is_open(schedule, at)
+        except InvalidInput as exc:
+            notes.append(f"schedule {schedule.name!r}: {exc}; treated as open")
+            open_now = True
+        if not open_now:
+            why = _closed_why(schedule, at)
+            if schedule.after_hours:
+                reason = f"after hours: {why}"
+                steps = [_after_hours_step(s, reason, index) for s in schedule.after_hours]
+                return plan(_finish(steps), record=number.record)
+            notes.append(f"{why}, but it has no after-hours chain: routed as in business hours")
+    return plan(_in_hours(number, customer, index, notes), record=number.record)
+
+
+def _in_hours(
+    number: BusinessNumber, customer: Customer | None, index: RoutingIndex, notes: list[str]
+) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    owner = customer.owner if customer is not None else None
+    if number.assigned_user:
+        user = number.assigned_user
+        steps.append(_user_step(user, f"number assigned to {user}", index))
+        if owner and customer is not None and owner != user:
+            notes.append(
+                f"customer {customer.name} is owned by {owner}, "
+                f"but the number is assigned to {user}, who takes the call"
+            )
+    elif owner and customer is not None:
+        reason = f"caller is customer {customer.name}, owned by {owner}"
+        steps.append(_user_step(owner, reason, index))
+    dest = number.destination
+    if dest is not None:
+        if dest.kind is DestKind.EXTENSION:
+            steps.append(_extension_step(dest.name, "number destination", index))
+        else:
+            steps.append(_group_step(index.groups.get(dest.name), dest.name, "number destination"))
+    if number.forward:
+        steps.append(_number_step(number.forward, "forwarding number", index, NoAnswer.VOICEMAIL))
+    if not steps:
+        reason = (
+            f"number {number.e164} has no assigned user, destination or forwarding number"
+            + (f", and customer {customer.name} has no owner" if customer is not None else "")
+        )
+        return _announce(UNROUTABLE, reason)
+    return _finish(steps)
+
+
+def _route_internal(facts: CallFacts, index: RoutingIndex) -> Plan:
+    region = index.options.default_region
+    caller = facts.caller.strip()
+    dialled = facts.dialled.strip()
+    notes: list[str] = []
+
+    def plan(direction: Direction, called: str, steps: tuple[Step, ...]) -> Plan:
+        return Plan(direction, caller, called, steps, record=True, notes=tuple(notes))
+
+    if _emergency(dialled, region):
+        caller_id = _outbound_caller_id(caller, index, notes)
+        step = _number_step(
+            dialled, "emergency number: always allowed", index, NoAnswer.NEXT, caller_id
+        )
+        return plan(Direction.OUTBOUND, dialled, _finish([step]))
+    if dialled in index.extensions:
+        steps = [_extension_step(dialled, f"internal call to extension {dialled}", index)]
+        return plan(Direction.INTERNAL, dialled, _finish(steps))
+    group = index.group_by_ext.get(dialled)
+    if group is not None:
+        reason = f"internal call to ring group {group.name} (extension {dialled})"
+        return plan(Direction.INTERNAL, dialled, _finish([_group_step(group, group.name, reason)]))
+    e164, why = _parsed(dialled, region) if dialled else (None, "nothing was dialled")
+    if e164 is None:
+        detail = re.search(r"\(([^()]*)\)$", why)
+        why = detail.group(1) if detail else why
+        reason = f"{dialled!r} is not an extension, a ring group or a phone number ({why})"
+        return plan(Direction.INTERNAL, dialled, _announce(INVALID, reason))
+    if _international(e164, region) and not index.options.allow_international:
+        reason = (
+            f"{e164} is an international number and international dialling is disabled "
+            "(allow_international = false)"
+        )
+        return plan(Direction.OUTBOUND, e164, _announce(REFUSED, reason))
+    caller_id = _outbound_caller_id(caller, index, notes)
+    step = _number_step(e164, "outside number", index, NoAnswer.NEXT, caller_id)
+    return plan(Direction.OUTBOUND, e164, _finish([step]))
+
+
+def _outbound_caller_id(caller: str, index: RoutingIndex, notes: list[str]) -> str | None:
+    """The caller ID for a call placed by extension `caller`: its user's direct number, else main."""
+    ext = index.extensions.get(caller)
+    direct = index.direct_number.get(ext.user) if ext is not None else None
+    if direct is not None and ext is not None:
+        notes.append(f"caller ID {direct}: the direct number of {ext.user}")
+        return direct
+    if index.main_number is not None:
+        notes.append(f"caller ID {index.main_number}: the main number")
+        return index.main_number
+    notes.append("no caller ID: the caller has no direct number and there is no main number")
+    return None

@@ -1,4 +1,4 @@
-"""The controller process (`pbx serve`): ARI, AMI and the API inside one TaskGroup.
+"""The controller process (`pbx serve`): call control (ARI, AMI, call log) and the API in one TaskGroup.
 
 Every long-lived task runs in one `asyncio.TaskGroup`; SIGTERM and SIGINT end
 them all and `serve` returns normally. Asterisk may come and go: both its
@@ -8,19 +8,40 @@ interfaces are retried quietly (one log line per change of state).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
+from datetime import UTC, datetime
 from typing import Literal
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
-from pbx.adapters.ami import Ami, AmiError
-from pbx.adapters.ari import AriClient, AriError, AriEvent
+from pbx.adapters.ami import (
+    Ami,
+    AmiError,
+    BootedEvent,
+    CallEndEvent,
+    DeviceStateEvent,
+    RegistrationEvent,
+    SecurityEvent,
+)
+from pbx.adapters.ari import AriClient, AriError, AriEvent, StasisStart
+from pbx.adapters.ari_calls import AriCallChannel, AriRecordings
 from pbx.adapters.backoff import Backoff
+from pbx.adapters.db.repository import SqlRepository, open_repository
+from pbx.adapters.journal import Journal
+from pbx.adapters.recordings import RecordingStore
 from pbx.api.app import ApiState, make_app
+from pbx.core.callflow import CallEnded
 from pbx.core.errors import InvalidInput
+from pbx.core.routing import RoutingOptions
 from pbx.runtime.settings import Settings, load_settings
+from pbx.services.callcontrol import CallControl, Entered, LiveChannel, PresenceBook
+from pbx.services.calllog import CallLogWriter
+from pbx.services.directory_cache import DirectoryCache
+from pbx.services.recording_fetch import RecordingFetcher
 
 log = logging.getLogger("pbx.runtime.controller")  # also when run with -m
 
@@ -57,8 +78,7 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(_wait_for_stop(stop), name="stop")
             tasks.create_task(_run_api(settings, state, ready), name="api")
-            tasks.create_task(_run_ari(settings, state.ari), name="ari")
-            tasks.create_task(_run_ami(settings, state.ami), name="ami")
+            tasks.create_task(_run_calls(settings, state), name="calls")
     except BaseExceptionGroup as group:
         _, rest = group.split(_Shutdown)
         if rest is not None:
@@ -120,53 +140,109 @@ async def _run_api(settings: Settings, state: ApiState, ready: asyncio.Event | N
         await runner.cleanup()
 
 
-# --- ARI ---------------------------------------------------------------------
+# --- calls: directory, call control, call log, recordings, ARI, AMI ----------------
 
 
-async def _run_ari(settings: Settings, connected: asyncio.Event) -> None:
+async def _open_repository(settings: Settings) -> SqlRepository:
+    """The database, retried until it answers (calls take the failsafe path meanwhile)."""
+    backoff = Backoff(log)
+    while True:
+        try:
+            return await open_repository(settings.effective_database_url)
+        except (OSError, SQLAlchemyError) as exc:
+            await backoff.failed(f"database: {exc}")
+
+
+async def _run_calls(settings: Settings, state: ApiState) -> None:
+    repo = await _open_repository(settings)
     base_url = f"http://127.0.0.1:{settings.ari_port}/ari"  # ARI listens on loopback only
     client = AriClient(base_url, settings.ari_user, settings.ari_password, settings.app_name)
+    options = RoutingOptions(
+        default_region=settings.default_region,
+        allow_international=settings.allow_international,
+        main_number=settings.main_number,
+    )
+    directory = DirectoryCache(repo, options)
+    writer = CallLogWriter(repo, Journal(settings.call_journal))
+    fetcher = RecordingFetcher(
+        AriRecordings(client), RecordingStore(settings.recordings_dir), writer
+    )
+    presence = PresenceBook()
+    control = CallControl(AriCallChannel(client), directory, presence, writer, fetcher)
+    booted = asyncio.Event()
+    state.refresh_directory = directory.poke
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(directory.run(), name="directory")
+            tasks.create_task(writer.run(), name="call-log")
+            tasks.create_task(fetcher.run(), name="recordings")
+            tasks.create_task(control.run(), name="call-control")
+            tasks.create_task(_load_stats(repo, control), name="ring-stats")
+            tasks.create_task(_run_ari(client, control, fetcher, state.ari, booted), name="ari")
+            tasks.create_task(
+                _run_ami(settings, client, control, presence, state.ami, booted), name="ami"
+            )
+    finally:
+        state.refresh_directory = None
+        with contextlib.suppress(Exception):
+            await writer.flush(2.0)
+        await client.close()
+        await repo.close()
 
+
+async def _load_stats(repo: SqlRepository, control: CallControl) -> None:
+    """Strategy memory (idle times, calls today, round-robin positions) from the call log."""
+    today = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    backoff = Backoff(log)
+    while True:
+        try:
+            control.load_stats(await repo.ring_stats(today))
+            return
+        except (OSError, SQLAlchemyError) as exc:
+            await backoff.failed(f"ring statistics: {exc}")
+
+
+async def _live_channels(client: AriClient) -> list[LiveChannel]:
+    return [
+        LiveChannel(c.id, c.context, c.app, c.app_data, c.caller) for c in await client.channels()
+    ]
+
+
+async def _run_ari(
+    client: AriClient,
+    control: CallControl,
+    fetcher: RecordingFetcher,
+    connected: asyncio.Event,
+    booted: asyncio.Event,
+) -> None:
     async def on_connect() -> None:
-        # Asterisk kept no events while we were away; reconciliation comes with call control.
-        channels = await client.request("GET", "/channels")
-        log.debug("ARI: %d channel(s) up at (re)connection", len(channels or []))
+        # Asterisk kept no events while we were away: adopt or end the calls we lost track of.
+        control.node = await client.entity_id() or control.node
+        channels = await _live_channels(client)
+        control.reconcile(channels)
+        for bridge in await client.bridges():
+            if not bridge.get("channels"):
+                await client.destroy_bridge(str(bridge.get("id")))
+        await fetcher.sweep(control.node, {c.id for c in channels})
+        log.debug("ARI: %d channel(s) up at (re)connection", len(channels))
 
     async def on_event(event: AriEvent) -> None:
-        log.debug("ARI event %s", event.type)
-        if event.type == "StasisStart":
-            await _refuse_call(client, event)
+        if isinstance(event, StasisStart):
+            ch = event.channel
+            node = event.asterisk_id or control.node
+            control.on_enter(Entered(ch.id, node, event.args, ch.caller))
 
-    try:
-        await client.run(on_event, connected, on_connect=on_connect)
-    finally:
-        await client.close()
+    await client.run(on_event, connected, on_connect=on_connect, wake=booted)
 
 
-async def _refuse_call(client: AriClient, event: AriEvent) -> None:
-    """Routing is not written yet: every call that enters Stasis is hung up."""
-    channel = event.data.get("channel") or {}
-    caller = (channel.get("caller") or {}).get("number", "")
-    dialed = (channel.get("dialplan") or {}).get("exten", "")
-    log.warning(
-        "call %s from %r to %r: call control not implemented yet; hanging up",
-        event.channel_id,
-        caller,
-        dialed,
-    )
-    try:
-        await client.request("DELETE", f"/channels/{event.channel_id}")
-    except AriError as exc:
-        if exc.status != 404:  # 404: the caller hung up first
-            log.warning("%s", exc)
-    except ConnectionError as exc:
-        log.warning("%s", exc)
-
-
-# --- AMI ---------------------------------------------------------------------
-
-
-async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
+async def _run_ami(
+    settings: Settings,
+    client: AriClient,
+    control: CallControl,
+    presence: PresenceBook,
+    connected: asyncio.Event,
+    booted: asyncio.Event,
+) -> None:
     host = "127.0.0.1"  # AMI listens on loopback only
     known: dict[tuple[str, str], ContactState] = {}
     backoff = Backoff(log)
@@ -179,7 +255,8 @@ async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
         log.info("AMI: %s to %s:%d", backoff.connected(), host, settings.ami_port)
         connected.set()
         try:
-            events = ami.registration_events()  # subscribe before the snapshot
+            events = ami.events()  # subscribe before the snapshots
+            presence.replace_all(await ami.device_states())
             snapshot: dict[tuple[str, str], ContactState] = {}
             for endpoint in await ami.endpoint_states():
                 for contact in endpoint.contacts:
@@ -188,8 +265,23 @@ async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
                     )
             for key in set(known) | set(snapshot):
                 _note(known, key, snapshot.get(key, "unregistered"))
+            if control.sessions:  # call ends may have been missed while AMI was away
+                with contextlib.suppress(ConnectionError, AriError):
+                    control.reconcile(await _live_channels(client))
             async for event in events:
-                _note(known, (event.endpoint, event.uri), event.state)
+                if isinstance(event, CallEndEvent):
+                    control.on_end(event.uniqueid, _ended(event))
+                elif isinstance(event, DeviceStateEvent):
+                    presence.update(event.device, event.state)
+                elif isinstance(event, RegistrationEvent):
+                    _note(known, (event.endpoint, event.uri), event.state)
+                elif isinstance(event, BootedEvent):
+                    booted.set()  # ARI: reconnect now rather than after the backoff
+                elif isinstance(event, SecurityEvent):
+                    log.warning(
+                        "security: %s for %r from %s (%s)",
+                        event.event, event.account, event.remote, event.service,
+                    )  # fmt: skip
         except (ConnectionError, AmiError) as exc:
             ended = str(exc)
         else:
@@ -198,6 +290,16 @@ async def _run_ami(settings: Settings, connected: asyncio.Event) -> None:
             connected.clear()
             await ami.close()
         await backoff.lost(ended)  # a stopping Asterisk still accepts, then refuses logins
+
+
+def _ended(event: CallEndEvent) -> CallEnded:
+    return CallEnded(
+        at=datetime.now(UTC),
+        status=event.status,
+        peer=event.peer,
+        answered_ms=event.answered_ms,
+        cause=event.cause,
+    )
 
 
 def _note(

@@ -100,6 +100,11 @@ class Settings:
         return self.home / "recordings"
 
     @property
+    def call_journal(self) -> Path:
+        """The call log's write-ahead journal (patches not yet in the database)."""
+        return self.home / "spool" / "calls.journal"
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.home / 'pbx.db'}"
 

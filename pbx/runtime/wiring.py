@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from pbx.adapters import asterisk_process
 from pbx.adapters.ami import Ami
@@ -53,3 +54,21 @@ async def ami_connection(settings: Settings) -> AsyncIterator[Ami]:
         yield ami
     finally:
         await ami.close()
+
+
+def notify_controller(settings: Settings) -> None:
+    """Tell a running controller that the directory changed, so the next call sees it.
+
+    Best effort and quick: a controller that is not running (or not
+    answering within a second) picks the change up by polling anyway.
+    """
+    from pbx.runtime.controller import local_address
+
+    host = local_address(settings.api_bind)
+    request = urllib.request.Request(
+        f"http://{host}:{settings.api_port}/api/directory/refresh",
+        method="POST",
+        headers={"Authorization": f"Bearer {settings.api_token}"},
+    )
+    with suppress(OSError, ValueError):
+        urllib.request.urlopen(request, timeout=1).close()

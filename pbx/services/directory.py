@@ -216,6 +216,7 @@ class DirectoryService:
         dest: str | None = None,
         forward: str | None = None,
         schedule_name: str | None = None,
+        record: bool | None = None,
     ) -> BusinessNumber:
         num = BusinessNumber(
             e164=self._phone(e164, "number"),
@@ -226,6 +227,7 @@ class DirectoryService:
             destination=validate.destination(dest, "dest") if dest else None,
             forward=self._dialable(forward, "forward") if forward else None,
             schedule=self._optional(schedule_name),
+            record=True if record is None else record,
         )
         d = await self.snapshot()
         rules.check_number(d, num)
@@ -246,6 +248,7 @@ class DirectoryService:
         schedule_name: str | None = None,
         active: bool | None = None,
         force: bool = False,
+        record: bool | None = None,
     ) -> BusinessNumber:
         """Change a number. Empty strings clear dest/forward/schedule.
 
@@ -283,6 +286,8 @@ class DirectoryService:
             new = replace(new, schedule=self._optional(schedule_name))
         if active is not None:
             new = replace(new, active=active)
+        if record is not None:
+            new = replace(new, record=record)
         rules.check_number(d, new, previous=old)
         return await self.repo.replace(old, new)
 
@@ -314,6 +319,7 @@ class DirectoryService:
         timeout: int | str = 60,
         ext: str | None = None,
         fallback_box: str | None = None,
+        record: bool | None = None,
     ) -> RingGroup:
         group = RingGroup(
             name=validate.name("name", name),
@@ -323,6 +329,7 @@ class DirectoryService:
             timeout=validate.seconds("timeout", timeout, 5, 3600),
             extension=validate.extension_number(ext, "ext") if ext else None,
             fallback_box=self._optional(fallback_box),
+            record=True if record is None else record,
         )
         d = await self.snapshot()
         rules.check_group(d, group)
@@ -339,6 +346,7 @@ class DirectoryService:
         timeout: int | str | None = None,
         ext: str | None = None,
         fallback_box: str | None = None,
+        record: bool | None = None,
     ) -> RingGroup:
         d = await self.snapshot()
         old = rules.require_group(d, name)
@@ -363,6 +371,8 @@ class DirectoryService:
             new = replace(new, extension=validate.extension_number(ext, "ext") if ext.strip() else None)
         if fallback_box is not None:
             new = replace(new, fallback_box=self._optional(fallback_box))
+        if record is not None:
+            new = replace(new, record=record)
         rules.check_group(d, new, previous=old)
         return await self.repo.replace(old, new)
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
+from pbx.core.calls import CallPatch, CallRecord
 from pbx.core.model import Directory, Entity
+from pbx.core.ringing import RingStats
 
 E = TypeVar("E", bound=Entity)
 
@@ -35,7 +39,59 @@ class Repository(Protocol):
         """Delete the stored entity (found by its key)."""
         ...
 
+    async def revision(self) -> int:
+        """A number that goes up with every directory write (add, replace, remove)."""
+        ...
+
     async def close(self) -> None:
+        ...
+
+
+class CallStore(Protocol):
+    """Durable storage of the call log.
+
+    Calls are identified by their key (`<asterisk node>:<linkedid>`) and built
+    up by `CallPatch`es (see `pbx.core.calls`).
+    """
+
+    async def apply_call_patches(self, patches: Sequence[CallPatch]) -> None:
+        """Apply `patches` in order, all in one transaction.
+
+        A new key inserts the call (missing mandatory fields get the neutral
+        values of `pbx.core.calls.apply`); a known one gets only the fields the
+        patch sets, and its legs replaced when the patch has legs. Idempotent:
+        applying the same patches again leaves the same rows. Never refuses a
+        patch for what it refers to: a user, customer or job that does not exist
+        (any more) is stored as no reference (the user's name is kept).
+        """
+        ...
+
+    async def list_calls(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        customer_id: int | None = None,
+        limit: int = 100,
+    ) -> list[CallRecord]:
+        """Calls that started at or after `since` and before `until`, newest first, with legs."""
+        ...
+
+    async def get_call(self, ident: int) -> CallRecord:
+        """The call with this id; raises `NotFound` (field "call") if there is none."""
+        ...
+
+    async def get_call_by_key(self, key: str) -> CallRecord | None:
+        """The call with this key, or None."""
+        ...
+
+    async def ring_stats(self, today_start: datetime) -> RingStats:
+        """What ring strategies remember, from the call log.
+
+        Per extension: the end of its last answered call and how many calls it
+        answered since `today_start`; per ring group: the extension where its
+        last call stopped (the answering member, else the last member rung).
+        """
         ...
 
 

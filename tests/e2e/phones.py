@@ -93,6 +93,12 @@ class CallResult:
     remote_hangup: bool
     returncode: int
     dir: Path
+    cancelled: bool = False
+
+    def describe(self) -> str:
+        """The tail of the SIP messages of the call, for assertion messages."""
+        path = self.dir / "messages.log"
+        return path.read_text()[-3000:] if path.exists() else "(no messages)"
 
 
 def call(
@@ -106,20 +112,28 @@ def call(
     hold: float = 1.0,
     timeout: float = 30.0,
     audio: Path | None = None,
+    cancel_after: float | None = None,
 ) -> CallResult:
     """Place one call to `to` from `host` (as `caller`, answering a challenge with
     `password` when given), stay `hold` seconds once answered, then hang up.
 
     `audio`: a headerless 8 kHz mu-law file (`sox in.wav -r 8000 -c 1 -t ul out.ul`)
-    streamed as RTP once the call is answered.
+    streamed as RTP once the call is answered. `cancel_after`: give up after it
+    rang that many seconds (a CANCEL; callers from the trunk only, no challenge).
     """
     folder = workdir / f"call-{caller.lstrip('+')}-{to.lstrip('+')}-{secrets.token_hex(4)}"
     folder.mkdir(parents=True)
     stream = f'<nop><action><exec rtp_stream="{audio},1,0"/></action></nop>' if audio else ""
-    scenario = render_scenario(
-        "call.xml", folder / "call.xml",
-        HOLD_MS=str(int(hold * 1000)), CALLER=caller, **{"<!-- AUDIO -->": stream},
-    )  # fmt: skip
+    if cancel_after is not None:
+        scenario = render_scenario(
+            "cancel.xml", folder / "cancel.xml",
+            CANCEL_MS=str(int(cancel_after * 1000)), CALLER=caller,
+        )  # fmt: skip
+    else:
+        scenario = render_scenario(
+            "call.xml", folder / "call.xml",
+            HOLD_MS=str(int(hold * 1000)), CALLER=caller, **{"<!-- AUDIO -->": stream},
+        )  # fmt: skip
     port, control = free_ports(2, 1, host)
     media = free_ports(1, 4, host)[0]
     log = folder / "call.log"
@@ -141,8 +155,9 @@ def call(
         )  # fmt: skip
     text = log.read_text() if log.exists() else ""
     return CallResult(
-        "ANSWERED" in text, "HUNGUP" in text, "by the other side" in text, done.returncode, folder
-    )
+        "ANSWERED" in text, "HUNGUP" in text, "by the other side" in text, done.returncode, folder,
+        cancelled="CANCELLED" in text,
+    )  # fmt: skip
 
 
 class SippPhone:
@@ -158,6 +173,7 @@ class SippPhone:
         host: str = "127.0.0.1",
         hold: float = 300.0,
         answer: bool = False,
+        ring_only: bool = False,
     ) -> None:
         self.extension = extension
         self.password = password
@@ -165,6 +181,7 @@ class SippPhone:
         self.sip_port = sip_port
         self.hold = hold
         self.answer = answer
+        self.ring_only = ring_only
         token = secrets.token_hex(4)
         self.dir = workdir / f"phone-{extension}-{token}"
         self.call_id = f"pbxphone-{token}-1"  # -cid_str below, call number 1
@@ -219,6 +236,8 @@ class SippPhone:
         ]  # fmt: skip
         if self.answer:
             command += ["-oocsf", str(SCENARIOS / "answer.xml")]
+        elif self.ring_only:
+            command += ["-oocsf", str(SCENARIOS / "ring.xml")]
         with open(self.dir / "sipp.out", "wb") as out:
             self.proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -244,6 +263,16 @@ class SippPhone:
     def answered_calls(self) -> int:
         """How many incoming calls this phone has answered (with `answer=True`)."""
         return self._log().count("ANSWERED ")
+
+    @property
+    def rung_calls(self) -> int:
+        """How many incoming calls reached this phone (answered or not)."""
+        return self._log().count("INVITE ")
+
+    @property
+    def cancellations(self) -> list[str]:
+        """One line per incoming call cancelled while it rang, with the CANCEL's Reason text."""
+        return [line for line in self._log().splitlines() if "CANCELLED " in line]
 
     @property
     def unregistered(self) -> bool:
@@ -299,4 +328,67 @@ class SippPhone:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.stop()
+
+
+class Carrier:
+    """The provider behind the trunk: a SIPp process on `host:port` that accepts the
+    trunk's registration and answers every call, logging the number dialled and
+    the caller ID presented (`calls`)."""
+
+    def __init__(self, workdir: Path, host: str = "127.0.0.2", hold: float = 300.0) -> None:
+        self.host = host
+        self.port, self.control_port = free_ports(2, 1, host)
+        self.media_port = free_ports(1, 4, host)[0]
+        self.dir = workdir / f"carrier-{secrets.token_hex(4)}"
+        self.hold = hold
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_file(self) -> Path:
+        return self.dir / "carrier.log"
+
+    def start(self) -> Self:
+        self.dir.mkdir(parents=True)
+        command = [
+            sipp_binary(), "-sf", str(SCENARIOS / "carrier.xml"),
+            "-t", "u1", "-i", self.host, "-p", str(self.port),
+            "-mp", str(self.media_port), "-cp", str(self.control_port), "-nostdin",
+            "-trace_err", "-error_file", str(self.dir / "errors.log"),
+            "-trace_msg", "-message_file", str(self.dir / "messages.log"),
+            "-trace_logs", "-log_file", str(self.log_file),
+            "-timeout", f"{int(self.hold)}s",
+        ]  # fmt: skip
+        with open(self.dir / "sipp.out", "wb") as out:
+            self.proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                cwd=self.dir, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    @property
+    def calls(self) -> list[tuple[str, str]]:
+        """(number dialled, caller ID) of every call that reached the carrier."""
+        text = self.log_file.read_text() if self.log_file.exists() else ""
+        found = []
+        for line in text.splitlines():
+            words = line.split()
+            if "INVITE" in words and "to" in words and "from" in words:
+                found.append((words[words.index("to") + 1], words[words.index("from") + 1]))
+        return found
+
+    @property
+    def answered_calls(self) -> int:
+        return (self.log_file.read_text() if self.log_file.exists() else "").count("ANSWERED ")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()

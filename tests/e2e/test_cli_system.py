@@ -3,107 +3,10 @@ the controller process, and SIPp phones registering with generated credentials."
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
-
-from tests.e2e.phones import SippPhone, call, free_ports
-
-PBX = str(Path(sys.executable).with_name("pbx"))
-
-
-class System:
-    """A PBX_HOME with its own ports, and the `pbx` processes run against it."""
-
-    def __init__(self, root: Path) -> None:
-        self.home = root / "home"
-        self.work = root / "work"
-        self.work.mkdir(parents=True)
-        sip, ari, ami, api = free_ports(4)
-        rtp = free_ports(1, 200)[0]
-        self.sip_port = sip
-        self.env = {
-            **os.environ,
-            "PBX_HOME": str(self.home),
-            "PBX_SIP_PORT": str(sip),
-            "PBX_ARI_PORT": str(ari),
-            "PBX_AMI_PORT": str(ami),
-            "PBX_API_PORT": str(api),
-            "PBX_RTP_START": str(rtp),
-            "PBX_RTP_END": str(rtp + 199),
-        }
-        self.env.pop("PBX_DATABASE_URL", None)
-        self.background: list[subprocess.Popen[str]] = []
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [PBX, *args], check=False, capture_output=True, text=True, env=self.env, timeout=120
-        )
-        if check:
-            assert proc.returncode == 0, f"pbx {' '.join(args)}: {proc.stderr}"
-        return proc
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
-
-    def spawn(self, *args: str, log: str) -> subprocess.Popen[str]:
-        out = open(self.work / log, "w")  # noqa: SIM115 - the process keeps it
-        proc = subprocess.Popen(
-            [PBX, *args], stdout=out, stderr=subprocess.STDOUT, text=True, env=self.env,
-            start_new_session=True,
-        )  # fmt: skip
-        self.background.append(proc)
-        return proc
-
-    def log(self, name: str) -> str:
-        return (self.work / name).read_text()
-
-    def credentials(self) -> dict[str, str]:
-        return {e["number"]: e["sip_password"] for e in self.json("ext", "list", "--show-secrets")}
-
-    def stop_all(self) -> None:
-        for proc in self.background:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-        self.run("asterisk", "stop", check=False)
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
-
-
-@pytest.fixture()
-def system(tmp_path: Path) -> Iterator[System]:
-    sys_ = System(tmp_path)
-    try:
-        yield sys_
-    finally:
-        sys_.stop_all()
-
-
-def ext_state(system: System, number: str) -> dict[str, Any]:
-    report = system.json("status")
-    return next(e for e in report["extensions"] if e["number"] == number)
+from tests.e2e.phones import SippPhone, call
+from tests.e2e.system import System, ext_state, wait_for
 
 
 def test_phone_registers_with_generated_credentials(system: System) -> None:

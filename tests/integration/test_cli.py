@@ -14,33 +14,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cli.app import app
-
-runner = CliRunner()
+from tests.integration.cli_runner import ok, pbx, use_home
 
 
 @pytest.fixture()
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "pbx-home"
-    monkeypatch.setenv("PBX_HOME", str(home))
-    for var in ("PBX_DATABASE_URL", "PBX_DEFAULT_REGION", "PBX_ALLOW_INTERNATIONAL"):
-        monkeypatch.delenv(var, raising=False)
+    use_home(home, monkeypatch)
     return home
-
-
-def pbx(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
-def ok(*args: str) -> str:
-    code, out, err = pbx(*args)
-    assert code == 0, f"pbx {' '.join(args)} failed ({code}): {err}"
-    return out
 
 
 def state() -> dict[str, object]:

@@ -179,15 +179,18 @@ def test_modules_loaded_explicitly(files: dict[str, str]) -> None:
     assert modules["autoload"] == "no"
     loads = re.findall(r"^load = (\S+)$", files["modules.conf"], re.MULTILINE)
     for needed in ("chan_pjsip.so", "res_ari.so", "app_stasis.so", "res_pjsip_notify.so",
-                   "res_stasis_recording.so", "app_dial.so", "pbx_config.so"):  # fmt: skip
+                   "res_stasis_recording.so", "app_dial.so", "pbx_config.so",
+                   "app_mixmonitor.so", "app_userevent.so", "app_stack.so"):  # fmt: skip
         assert needed in loads
     assert len(loads) == len(set(loads))
 
 
 def test_dialplan_enters_stasis_and_falls_back(files: dict[str, str]) -> None:
     plan = files["extensions.conf"]
-    assert "exten => _[0-9*#+]!,1,Stasis(pbx,internal,${EXTEN})" in plan
-    assert "exten => _[0-9*#+]!,1,Stasis(pbx,inbound,${EXTEN})" in plan
+    assert " same => n,Stasis(pbx,internal,${EXTEN})" in plan
+    assert " same => n,Stasis(pbx,inbound,${EXTEN})" in plan
+    assert plan.count("Set(CHANNEL(hangup_handler_push)=pbx-end,s,1)") == 3  # every way in
+    assert "Dial(${PBX_DIAL})" in plan and "Stasis(pbx,dialled,${DIALSTATUS})" in plan
     assert '"${STASISSTATUS}" = "FAILED"' in plan
     inbound = plan.split("[pbx-failsafe-inbound]", 1)[1].split("\n[", 1)[0]
     assert "Dial(PJSIP/+14155550123@carrier,60)" in inbound
@@ -210,7 +213,7 @@ def test_fallback_variants(templates: dict[str, str]) -> None:
     ):
         section_text = _failsafe_inbound(templates, directory, fallback)
         assert "Dial(" not in section_text
-        assert "Goto(pbx-unavailable,s,1)" in section_text
+        assert "Goto(pbx-announce,unavailable,1)" in section_text
     with pytest.raises(InvalidInput, match="fallback_number"):
         render(DIRECTORY, replace(OPTIONS, fallback_number="call bob"), templates)
 
@@ -228,7 +231,7 @@ def test_international_calls_follow_the_option(templates: dict[str, str]) -> Non
         return out["extensions.conf"].split("[pbx-outbound]", 1)[1].split("\n[", 1)[0]
 
     assert "exten => _+1X!,1," in outbound(False)
-    assert "exten => _+X!,1,Goto(pbx-unavailable,refused,1)" in outbound(False)
+    assert "exten => _+X!,1,Goto(pbx-announce,refused,1)" in outbound(False)
     assert "refused" not in outbound(True)
     assert "exten => _+X!,1,NoOp(outbound ${EXTEN})" in outbound(True)
 

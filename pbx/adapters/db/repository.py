@@ -4,7 +4,8 @@ Entities refer to each other by natural key in the model and by surrogate id in
 the database; this module translates both ways. Every write is one transaction:
 a name that refers to nothing raises `NotFound`, a broken uniqueness or
 foreign-key rule raises `InvalidInput` naming the field, and either way nothing
-is stored.
+is stored. Every directory write also bumps the directory revision, in the same
+transaction. The call log's SQL lives in `calllog`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -22,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from pbx.adapters.db import calllog
 from pbx.adapters.db.engine import BEGIN_OPTION, create_engine
 from pbx.adapters.db.migrate import engine_revision, head_revision, migrate_engine
 from pbx.adapters.db.tables import (
@@ -29,8 +32,10 @@ from pbx.adapters.db.tables import (
     Base,
     BoxMemberRow,
     BoxRow,
+    CallRow,
     CustomerPhoneRow,
     CustomerRow,
+    DirectoryStateRow,
     ExtensionRow,
     GroupMemberRow,
     GroupRow,
@@ -42,6 +47,7 @@ from pbx.adapters.db.tables import (
     TrunkRow,
     UserRow,
 )
+from pbx.core.calls import CallPatch, CallRecord
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import (
     AfterHoursKind,
@@ -61,6 +67,7 @@ from pbx.core.model import (
     User,
     VoicemailBox,
 )
+from pbx.core.ringing import RingStats
 
 E = TypeVar("E", bound=Entity)
 T = TypeVar("T")
@@ -251,6 +258,7 @@ async def _fill_group(session: AsyncSession, g: RingGroup, row: GroupRow) -> _Ch
     row.name, row.extension, row.strategy = g.name, g.extension, g.strategy
     row.timeout, row.ring_timeout = g.timeout, g.ring_timeout
     row.fallback_box_id = await _ref(session, BOX, g.fallback_box, "fallback_box")
+    row.record = g.record
     members = [await _find(session, EXTENSION, number, "members") for number in g.members]
     return {GroupMemberRow: [{"position": i, "extension_id": e} for i, e in enumerate(members)]}
 
@@ -276,7 +284,7 @@ async def _fill_schedule(session: AsyncSession, s: Schedule, row: ScheduleRow) -
 
 async def _fill_number(session: AsyncSession, n: BusinessNumber, row: NumberRow) -> _Children:
     row.e164, row.label, row.active, row.forward = n.e164, n.label, n.active, n.forward
-    row.provider, row.provider_ref = n.provider, n.provider_ref
+    row.provider, row.provider_ref, row.record = n.provider, n.provider_ref, n.record
     row.assigned_user_id = await _ref(session, USER, n.assigned_user, "assigned_user")
     row.schedule_id = await _ref(session, SCHEDULE, n.schedule, "schedule")
     dest = n.destination
@@ -345,12 +353,26 @@ def _by_parent(rows: Iterable[T], parent: Callable[[T], int]) -> dict[int, list[
     return grouped
 
 
+async def _bump_revision(session: AsyncSession) -> None:
+    """Count one more directory write (in the writer's transaction)."""
+    bumped = await session.execute(
+        sa.update(DirectoryStateRow)
+        .where(DirectoryStateRow.id == 1)
+        .values(directory_revision=DirectoryStateRow.directory_revision + 1)
+    )
+    if cast(Any, bumped).rowcount == 0:  # the migration inserts the row; be safe anyway
+        session.add(DirectoryStateRow(id=1, directory_revision=1))
+        await session.flush()
+
+
 async def _all(session: AsyncSession, row: Any, *order: Any) -> Sequence[Any]:
     return (await session.scalars(sa.select(row).order_by(*order))).all()
 
 
 class SqlRepository:
-    """The directory stored in SQLite or PostgreSQL (implements `services.ports.Repository`).
+    """The directory and the call log in SQLite or PostgreSQL.
+
+    Implements `services.ports.Repository` and `services.ports.CallStore`.
 
     Snapshots read in one consistent transaction (REPEATABLE READ on PostgreSQL;
     a single SQLite read transaction). Writes take SQLite's write lock at BEGIN.
@@ -454,6 +476,7 @@ class SqlRepository:
                         destination(r),
                         r.forward,
                         schedule[r.schedule_id] if r.schedule_id is not None else None,
+                        r.record,
                     )
                     for r in numbers
                 ),
@@ -469,6 +492,7 @@ class SqlRepository:
                         r.timeout,
                         r.extension,
                         box[r.fallback_box_id] if r.fallback_box_id is not None else None,
+                        r.record,
                     )
                     for r in groups
                 ),
@@ -556,10 +580,66 @@ class SqlRepository:
                 async with self._writes() as session, session.begin():
                     row_id = await _find(session, kind, key)
                     await session.execute(sa.delete(kind.row).where(kind.row.id == row_id))
+                    await _bump_revision(session)
             except IntegrityError as error:
                 users = await self._referrers(kind, row_id) if row_id is not None else []
                 reason = f"{kind.show(key)} is still used by {', '.join(users) or 'other records'}"
                 raise InvalidInput(kind.field, reason) from error
+
+    async def revision(self) -> int:
+        """The directory's revision: it goes up with every add, replace and remove."""
+        async with self._turn(), self._reads() as s, s.begin():
+            found = await s.scalar(
+                sa.select(DirectoryStateRow.directory_revision).where(DirectoryStateRow.id == 1)
+            )
+        return int(found or 0)
+
+    # -- the call log (implements `services.ports.CallStore`) --------------
+
+    async def apply_call_patches(self, patches: Sequence[CallPatch]) -> None:
+        """Apply `patches` in order, in one transaction (see `CallStore`)."""
+        if not patches:
+            return
+        async with self._turn(), self._writes() as session, session.begin():
+            await calllog.apply_patches(session, patches)
+
+    async def list_calls(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        customer_id: int | None = None,
+        limit: int = 100,
+    ) -> list[CallRecord]:
+        """Calls that started in [since, until), of one customer if given, newest first."""
+        where: list[Any] = []
+        if since is not None:
+            where.append(CallRow.started_at >= since)
+        if until is not None:
+            where.append(CallRow.started_at < until)
+        if customer_id is not None:
+            where.append(CallRow.customer_id == customer_id)
+        async with self._turn(), self._reads() as s, s.begin():
+            return await calllog.read_calls(s, where, max(limit, 0))
+
+    async def get_call(self, ident: int) -> CallRecord:
+        """The call with database id `ident`; NotFound (field "call") if there is none."""
+        async with self._turn(), self._reads() as s, s.begin():
+            found = await calllog.read_calls(s, [CallRow.id == ident], 1)
+        if not found:
+            raise NotFound("call", f"no such call {ident}")
+        return found[0]
+
+    async def get_call_by_key(self, key: str) -> CallRecord | None:
+        """The call `key` (`<node>:<linkedid>`), or None."""
+        async with self._turn(), self._reads() as s, s.begin():
+            found = await calllog.read_calls(s, [CallRow.key == key], 1)
+        return found[0] if found else None
+
+    async def ring_stats(self, today_start: datetime) -> RingStats:
+        """What the ring strategies remember, from the call log (see `CallStore`)."""
+        async with self._turn(), self._reads() as s, s.begin():
+            return await calllog.ring_stats(s, today_start)
 
     async def close(self) -> None:
         """Close every database connection."""
@@ -579,6 +659,7 @@ class SqlRepository:
             try:
                 async with self._writes() as session, session.begin():
                     yield session
+                    await _bump_revision(session)
             except IntegrityError as error:
                 raise _explain(error, item) from error
 
@@ -589,7 +670,7 @@ class SqlRepository:
         async with self._reads() as s:
             for other in Base.metadata.sorted_tables:
                 for fk in other.foreign_keys:
-                    if fk.column.table is not table or fk.ondelete == "CASCADE":
+                    if fk.column.table is not table or fk.ondelete in ("CASCADE", "SET NULL"):
                         continue
                     owner, source = other, cast(sa.FromClause, other)
                     if other.name not in _BY_TABLE:  # a child row: name its parent entity

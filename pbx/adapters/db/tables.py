@@ -5,6 +5,8 @@ Rows have integer surrogate keys; natural keys (user name, extension number,
 References to entities are `ON DELETE RESTRICT` (the database refuses to delete
 something still in use); child rows (members, open ranges, phones, ...) are
 `ON DELETE CASCADE` from their parent. Enums are stored as their string values.
+The call log (`calls`, `call_legs`) outlives the directory: its references are
+`ON DELETE SET NULL`. `directory_state` holds the directory's revision number.
 
 Every constraint has an explicit, predictable name (see `NAMING`): the
 repository maps names back to fields, and Alembic's SQLite batch mode needs them.
@@ -13,7 +15,7 @@ Keep this module and `migrations/versions/` in step; a test compares them.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -21,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from pbx.core.calls import Direction, Disposition, LegKind, LegOutcome
 from pbx.core.model import (
     AfterHoursKind,
     BoxKind,
@@ -57,6 +60,30 @@ class EnumText(sa.TypeDecorator[S], Generic[S]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> S | None:
         return None if value is None else self.enum(value)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A point in time, always read back as an aware UTC datetime (SQLite and PostgreSQL).
+
+    SQLite keeps no offset, so values are converted to UTC before they are
+    stored; a naive datetime is taken to be UTC already.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = _utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else _utc(value)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -137,6 +164,7 @@ class GroupRow(Timestamps, Base):
     timeout: Mapped[int] = mapped_column(sa.Integer)
     ring_timeout: Mapped[int] = mapped_column(sa.Integer)
     fallback_box_id: Mapped[int | None] = mapped_column(_restrict("voicemail_boxes.id"), index=True)
+    record: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
 
 
 class GroupMemberRow(Base):
@@ -211,6 +239,7 @@ class NumberRow(Timestamps, Base):
     dest_group_id: Mapped[int | None] = mapped_column(_restrict("ring_groups.id"), index=True)
     forward: Mapped[str | None] = mapped_column(sa.String)
     schedule_id: Mapped[int | None] = mapped_column(_restrict("schedules.id"), index=True)
+    record: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
 
 
 class CustomerRow(Timestamps, Base):
@@ -249,3 +278,66 @@ class TrunkRow(Timestamps, Base):
     username: Mapped[str] = mapped_column(sa.String)
     password: Mapped[str] = mapped_column(sa.String)
     from_domain: Mapped[str | None] = mapped_column(sa.String)
+
+
+class DirectoryStateRow(Base):
+    """One row: `directory_revision` goes up by one with every directory write."""
+
+    __tablename__ = "directory_state"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    directory_revision: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+
+
+def _set_null(target: str) -> sa.ForeignKey:
+    return sa.ForeignKey(target, ondelete="SET NULL")
+
+
+class CallRow(Timestamps, Base):
+    """One call of the call log, identified by `key` (`<asterisk node>:<linkedid>`).
+
+    References to users, customers and jobs become NULL when those are removed;
+    `handled_by_user_name` keeps the answering user's name as it was written.
+    `route` is a JSON list of strings.
+    """
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String, unique=True)
+    direction: Mapped[Direction] = mapped_column(EnumText(Direction))
+    caller: Mapped[str] = mapped_column(sa.String)
+    called: Mapped[str] = mapped_column(sa.String)
+    business_number: Mapped[str | None] = mapped_column(sa.String)
+    handled_by_ext: Mapped[str | None] = mapped_column(sa.String)
+    handled_by_group: Mapped[str | None] = mapped_column(sa.String)
+    handled_by_user_id: Mapped[int | None] = mapped_column(_set_null("users.id"), index=True)
+    handled_by_user_name: Mapped[str | None] = mapped_column(sa.String)
+    customer_id: Mapped[int | None] = mapped_column(_set_null("customers.id"), index=True)
+    job_id: Mapped[int | None] = mapped_column(_set_null("jobs.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    disposition: Mapped[Disposition | None] = mapped_column(EnumText(Disposition))
+    hangup_cause: Mapped[str | None] = mapped_column(sa.String)
+    recording: Mapped[str | None] = mapped_column(sa.String)
+    route: Mapped[str] = mapped_column(sa.Text, server_default="[]")
+
+
+class CallLegRow(Base):
+    """One leg rung during a call, in order."""
+
+    __tablename__ = "call_legs"
+
+    call_id: Mapped[int] = mapped_column(_cascade("calls.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(sa.String)
+    kind: Mapped[LegKind] = mapped_column(EnumText(LegKind))
+    user_name: Mapped[str | None] = mapped_column(sa.String)
+    ext: Mapped[str | None] = mapped_column(sa.String)
+    group_name: Mapped[str | None] = mapped_column(sa.String)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[LegOutcome | None] = mapped_column(EnumText(LegOutcome))

@@ -1,0 +1,261 @@
+"""The call log in SQL: applying `CallPatch`es, reading `CallRecord`s, ring statistics.
+
+Functions over an open session; `SqlRepository` runs them in its transactions.
+A patch is never refused for what it refers to: a user, customer or job that
+does not exist (any more) is stored as NULL, and a value of the wrong kind is
+dropped with a warning, so the call log's queue can always drain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pbx.adapters.db.tables import CallLegRow, CallRow, CustomerRow, JobRow, UserRow
+from pbx.core import calls
+from pbx.core.calls import (
+    CallLeg,
+    CallPatch,
+    CallRecord,
+    Direction,
+    Disposition,
+    LegKind,
+    LegOutcome,
+)
+from pbx.core.ringing import RingStats
+
+log = logging.getLogger(__name__)
+
+_MANDATORY = frozenset({"direction", "caller", "called", "started_at"})
+_TIMES = frozenset({"started_at", "answered_at", "ended_at"})
+_ENUMS: dict[str, type[StrEnum]] = {"direction": Direction, "disposition": Disposition}
+_IDS_PER_QUERY = 500
+
+
+# -- writing -------------------------------------------------------------
+
+
+async def apply_patches(session: AsyncSession, patches: Iterable[CallPatch]) -> None:
+    """Apply `patches` in order: insert new calls, update only what each patch sets."""
+    for patch in patches:
+        await _apply(session, patch)
+
+
+async def _apply(session: AsyncSession, patch: CallPatch) -> None:
+    row = await session.scalar(sa.select(CallRow).where(CallRow.key == patch.key))
+    values = {
+        name: value
+        for name, value in patch.values.items()
+        if not (name in _MANDATORY and value is None)
+    }
+    if row is None:
+        record = calls.apply(None, CallPatch(patch.key, values))
+        row = CallRow(key=patch.key)
+        values = {name: getattr(record, name) for name in calls.PATCH_FIELDS}
+        session.add(row)
+    await _set(session, row, patch.key, values)
+    await session.flush()
+    if patch.legs is not None:
+        await session.execute(sa.delete(CallLegRow).where(CallLegRow.call_id == row.id))
+        session.add_all(_leg_row(row, i, leg) for i, leg in enumerate(patch.legs))
+        await session.flush()
+
+
+async def _set(session: AsyncSession, row: CallRow, key: str, values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        try:
+            if name == "handled_by_user":
+                row.handled_by_user_name = None if value is None else str(value)
+                row.handled_by_user_id = await _existing(session, UserRow.id, UserRow.name, value)
+            elif name == "customer_id":
+                row.customer_id = await _existing(session, CustomerRow.id, CustomerRow.id, value)
+            elif name == "job_id":
+                row.job_id = await _existing(session, JobRow.id, JobRow.id, value)
+            elif name == "route":
+                row.route = json.dumps([str(line) for line in value or ()])
+            else:
+                setattr(row, name, _plain(name, value))
+        except (TypeError, ValueError) as exc:
+            if name in _MANDATORY and getattr(row, name, None) is None:
+                setattr(row, name, _plain(name, getattr(calls.apply(None, CallPatch(key)), name)))
+            log.warning("call %s: %s %r dropped (%s)", key, name, value, exc)
+
+
+def _plain(name: str, value: Any) -> Any:
+    """`value` as the column wants it; TypeError/ValueError when it cannot be."""
+    if value is None:
+        return None
+    if name in _TIMES:
+        if not isinstance(value, datetime):
+            raise TypeError("not a datetime")
+        return value
+    if name in _ENUMS:
+        return _ENUMS[name](value)
+    return str(value)
+
+
+async def _existing(session: AsyncSession, ident: Any, column: Any, value: Any) -> int | None:
+    """The id of the row whose `column` is `value`, or None (also for None or a bad value)."""
+    if value is None:
+        return None
+    try:
+        value = int(value) if column.type.python_type is int else str(value)
+    except (TypeError, ValueError):
+        return None
+    found = await session.scalar(sa.select(ident).where(column == value))
+    return None if found is None else int(found)
+
+
+def _leg_row(call: CallRow, position: int, leg: CallLeg) -> CallLegRow:
+    return CallLegRow(
+        call_id=call.id,
+        position=position,
+        target=str(leg.target),
+        kind=LegKind(leg.kind),
+        user_name=leg.user,
+        ext=leg.ext,
+        group_name=leg.group,
+        started_at=leg.started_at if isinstance(leg.started_at, datetime) else call.started_at,
+        answered_at=leg.answered_at,
+        ended_at=leg.ended_at,
+        outcome=None if leg.outcome is None else LegOutcome(leg.outcome),
+    )
+
+
+# -- reading -------------------------------------------------------------
+
+
+async def read_calls(
+    session: AsyncSession, where: Sequence[Any], limit: int | None = None
+) -> list[CallRecord]:
+    """The calls matching `where`, newest first, with their legs.
+
+    `handled_by_user` is the user's current name (renames follow), or the name
+    written with the call when that user was removed.
+    """
+    query = (
+        sa.select(CallRow, UserRow.name)
+        .outerjoin(UserRow, UserRow.id == CallRow.handled_by_user_id)
+        .where(*where)
+        .order_by(CallRow.started_at.desc(), CallRow.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    ids = [row.id for row, _ in rows]
+    legs: dict[int, list[CallLeg]] = defaultdict(list)
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        found = await session.scalars(
+            sa.select(CallLegRow)
+            .where(CallLegRow.call_id.in_(chunk))
+            .order_by(CallLegRow.call_id, CallLegRow.position)
+        )
+        for leg in found:
+            legs[leg.call_id].append(_leg(leg))
+    return [_record(row, user, legs[row.id]) for row, user in rows]
+
+
+def _record(row: CallRow, user: str | None, legs: list[CallLeg]) -> CallRecord:
+    return CallRecord(
+        key=row.key,
+        direction=row.direction,
+        caller=row.caller,
+        called=row.called,
+        started_at=row.started_at,
+        business_number=row.business_number,
+        handled_by_ext=row.handled_by_ext,
+        handled_by_group=row.handled_by_group,
+        handled_by_user=user if user is not None else row.handled_by_user_name,
+        customer_id=row.customer_id,
+        job_id=row.job_id,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
+        disposition=row.disposition,
+        hangup_cause=row.hangup_cause,
+        recording=row.recording,
+        route=tuple(json.loads(row.route or "[]")),
+        legs=tuple(legs),
+        id=row.id,
+    )
+
+
+def _leg(row: CallLegRow) -> CallLeg:
+    return CallLeg(
+        target=row.target,
+        kind=row.kind,
+        started_at=row.started_at,
+        user=row.user_name,
+        ext=row.ext,
+        group=row.group_name,
+        answered_at=row.answered_at,
+        ended_at=row.ended_at,
+        outcome=row.outcome,
+    )
+
+
+# -- what ring strategies remember ---------------------------------------
+
+
+async def ring_stats(session: AsyncSession, today_start: datetime) -> RingStats:
+    """Per extension the end of its last answered call and its answers since
+    `today_start`; per ring group the extension where its last call stopped."""
+    answered_leg = (
+        sa.select(CallLegRow.ext.label("ext"), CallRow.id.label("call_id"))
+        .join(CallRow, CallRow.id == CallLegRow.call_id)
+        .where(CallLegRow.outcome == LegOutcome.ANSWERED, CallLegRow.ext.is_not(None))
+    )
+    handled = sa.select(CallRow.handled_by_ext.label("ext"), CallRow.id.label("call_id")).where(
+        CallRow.disposition == Disposition.ANSWERED, CallRow.handled_by_ext.is_not(None)
+    )
+
+    answers = sa.union(answered_leg, handled).subquery()
+    last_end = (
+        sa.select(answers.c.ext, sa.func.max(CallRow.ended_at))
+        .join(CallRow, CallRow.id == answers.c.call_id)
+        .group_by(answers.c.ext)
+    )
+    today = sa.union(
+        answered_leg.where(
+            sa.func.coalesce(CallLegRow.answered_at, CallRow.started_at) >= today_start
+        ),
+        handled.where(sa.func.coalesce(CallRow.answered_at, CallRow.started_at) >= today_start),
+    ).subquery()
+    counts = sa.select(today.c.ext, sa.func.count()).group_by(today.c.ext)
+
+    stopped_first = sa.case((CallLegRow.outcome == LegOutcome.ANSWERED, 0), else_=1)
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=CallLegRow.group_name,
+            order_by=(
+                CallRow.started_at.desc(),
+                CallRow.id.desc(),
+                stopped_first,
+                CallLegRow.position.desc(),
+            ),
+        )
+        .label("rank")
+    )
+    ranked = (
+        sa.select(CallLegRow.group_name, CallLegRow.ext, rank)
+        .join(CallRow, CallRow.id == CallLegRow.call_id)
+        .where(CallLegRow.group_name.is_not(None), CallLegRow.ext.is_not(None))
+        .subquery()
+    )
+    stopped = sa.select(ranked.c.group_name, ranked.c.ext).where(ranked.c.rank == 1)
+
+    return RingStats(
+        last_call_end={
+            ext: end for ext, end in (await session.execute(last_end)).all() if end is not None
+        },
+        answered_today={ext: int(n) for ext, n in (await session.execute(counts)).all()},
+        round_robin_last={group: ext for group, ext in (await session.execute(stopped)).all()},
+    )

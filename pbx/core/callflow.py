@@ -1,0 +1,560 @@
+"""The call state machine: a routing Plan carried out, one event at a time.
+
+Pure: `begin()` and `step()` take the state and an event and return the new
+state and the commands to carry out; the controller executes the commands
+(ARI, the call-log queue) and feeds back events. Asterisk does the ringing:
+each wave of legs is one Dial() in the generated dialplan (`pbx-dial`); an
+unanswered wave comes back as `DialEnded`, and every call ends with exactly
+one `CallEnded` (the dialplan's hangup handler), answered or not.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pbx.core.calls import (
+    CallLeg,
+    CallPatch,
+    Direction,
+    Disposition,
+    LegKind,
+    LegOutcome,
+)
+from pbx.core.model import RingGroup, Strategy
+from pbx.core.ringing import (
+    Leg,
+    Presence,
+    Reach,
+    RingStats,
+    member_order,
+    reach_extension,
+    reach_number,
+    reach_user,
+)
+from pbx.core.routing import NoAnswer, Plan, RoutingIndex, Step, StepKind, TargetKind
+
+EXTENSION_RING_SECONDS = 30  # an extension or a user's phones
+NUMBER_RING_SECONDS = 30  # a forwarding / after-hours number
+OUTBOUND_RING_SECONDS = 60  # a call placed by one of our phones
+MIN_WAVE_SECONDS = 1
+
+# Q.850 causes worth naming in the call log.
+CAUSES = {
+    1: "unallocated number",
+    3: "no route to destination",
+    16: "normal clearing",
+    17: "user busy",
+    18: "no user responding",
+    19: "no answer",
+    21: "call rejected",
+    26: "answered elsewhere",
+    27: "destination out of order",
+    28: "invalid number format",
+    31: "normal, unspecified",
+    34: "no circuit available",
+    38: "network out of order",
+    41: "temporary failure",
+    42: "switching equipment congestion",
+    127: "interworking, unspecified",
+}
+
+
+def cause_text(cause: int | None) -> str | None:
+    if cause is None:
+        return None
+    return f"{CAUSES.get(cause, 'cause')} ({cause})"
+
+
+class Phase(StrEnum):
+    ROUTING = "routing"  # deciding the next step
+    RINGING = "ringing"  # a wave is ringing (the channel is in Dial())
+    ANNOUNCING = "announcing"  # playing a refusal
+    ENDING = "ending"  # the outcome is decided; waiting for the hangup
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the flow reads besides its state: the directory, phone presence, strategy memory."""
+
+    index: RoutingIndex
+    presence: Presence = field(default_factory=Presence)
+    stats: RingStats = field(default_factory=RingStats)
+    rng: random.Random = field(default_factory=random.Random)
+
+
+# -- events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DialEnded:
+    """A wave ended unanswered and the call is back with us (DIALSTATUS)."""
+
+    at: datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    """The caller's channel hung up (from the dialplan's hangup handler)."""
+
+    at: datetime
+    status: str = ""  # DIALSTATUS of the last Dial(), "" when none ran
+    peer: str = ""  # DIALEDPEERNUMBER of the leg that answered
+    answered_ms: int | None = None
+    cause: int | None = None
+
+
+Event = DialEnded | CallEnded
+
+
+# -- commands -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Ring legs: continue the channel into `pbx-dial` with Dial(`args`)."""
+
+    args: str
+    caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Announce:
+    """Continue the channel into `pbx-announce,<name>` (plays it, hangs up)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    reason: str = "normal"
+
+
+@dataclass(frozen=True)
+class Write:
+    """Queue a call-log patch (never on the call path)."""
+
+    patch: CallPatch
+
+
+@dataclass(frozen=True)
+class FetchRecording:
+    """After the call: move Asterisk's recording `name` into the store, then link it to `key`."""
+
+    key: str
+    name: str
+    when: datetime
+
+
+Command = Dial | Announce | Hangup | Write | FetchRecording
+
+
+# -- state ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallState:
+    key: str
+    plan: Plan
+    started_at: datetime
+    phase: Phase = Phase.ROUTING
+    step: int = -1  # index into plan.steps of the step being carried out
+    wave: tuple[Leg, ...] = ()
+    wave_started: datetime | None = None
+    wave_records: bool = False
+    order: tuple[str, ...] = ()  # a group step: members in strategy order
+    cursor: int = 0  # a group step: next position in `order`
+    deadline: datetime | None = None  # a group step: the group's total timeout
+    first_rung: Step | None = None  # the first step that rang (its box, what handled the call)
+    outcome: Disposition | None = None  # decided before the hangup (Missed, Failed, ...)
+    legs: tuple[CallLeg, ...] = ()
+    route: tuple[str, ...] = ()
+    recording: str | None = None  # recording name while a recorded wave rings
+    adopted: bool = False  # found in Asterisk after a restart: routing state unknown
+
+    @property
+    def current(self) -> Step | None:
+        return self.plan.steps[self.step] if 0 <= self.step < len(self.plan.steps) else None
+
+
+def adopt(key: str, plan: Plan, at: datetime) -> CallState:
+    """A call that was already ringing when the controller (re)started: only its end is ours."""
+    return CallState(key=key, plan=plan, started_at=at, phase=Phase.RINGING, adopted=True)
+
+
+RECORDING_PREFIX = "pbx-"
+
+
+def recording_name(key: str) -> str:
+    """The name of a call's recording on Asterisk: `pbx-<uniqueid of the caller's channel>`.
+
+    Reversible (see `recording_channel`), so recordings left on Asterisk by a
+    controller that stopped can still be linked to their calls.
+    """
+    return RECORDING_PREFIX + key.rsplit(":", 1)[-1]
+
+
+def recording_channel(name: str) -> str | None:
+    """The caller channel's uniqueid a recording name stands for (None if not one of ours)."""
+    if not name.startswith(RECORDING_PREFIX):
+        return None
+    rest = name[len(RECORDING_PREFIX) :]
+    return rest if rest and all(ch.isdigit() or ch == "." for ch in rest) else None
+
+
+def begin(key: str, plan: Plan, at: datetime, ctx: Context) -> tuple[CallState, list[Command]]:
+    """Start carrying out `plan` for a call that just arrived."""
+    state = CallState(key=key, plan=plan, started_at=at, route=tuple(plan.describe()))
+    start = CallPatch(
+        key,
+        {
+            "direction": plan.direction,
+            "caller": plan.caller,
+            "called": plan.called,
+            "started_at": at,
+            "business_number": plan.business_number,
+            "customer_id": plan.customer_id,
+            "job_id": plan.job_id,
+            "route": state.route,
+        },
+        legs=(),
+    )
+    state, commands = _advance(state, at, ctx)
+    return state, [Write(start), *commands]
+
+
+def step(state: CallState, event: Event, ctx: Context) -> tuple[CallState, list[Command]]:
+    """The state after `event`, and what to do about it."""
+    if state.phase is Phase.DONE:
+        return state, []
+    if isinstance(event, CallEnded):
+        return _ended(state, event)
+    if state.phase is not Phase.RINGING:
+        return state, []  # a late or repeated result: nothing is ringing
+    state = _close_wave(state, event.at, _unanswered(event.status))
+    if state.current is not None and state.current.target is TargetKind.GROUP:
+        group = ctx.index.groups.get(state.current.name)
+        if group is not None:
+            state, commands = _next_wave(state, group, event.at, ctx)
+            if commands:
+                return state, commands
+    return _after_no_answer(state, event.status, event.at, ctx)
+
+
+# -- carrying out steps -----------------------------------------------------------
+
+
+def _note(state: CallState, line: str) -> CallState:
+    return replace(state, route=(*state.route, line))
+
+
+def _advance(state: CallState, at: datetime, ctx: Context) -> tuple[CallState, list[Command]]:
+    """Move to the next usable step and start it."""
+    steps = state.plan.steps
+    while state.step + 1 < len(steps):
+        state = replace(state, step=state.step + 1, wave=(), order=(), cursor=0, deadline=None)
+        current = steps[state.step]
+        if current.skip:
+            continue
+        if current.kind is StepKind.ANNOUNCE:
+            outcome = Disposition.FAILED
+            return replace(state, phase=Phase.ANNOUNCING, outcome=outcome), [Announce(current.name)]
+        if current.kind is StepKind.VOICEMAIL:
+            return _voicemail(state, current.name)
+        state, commands = _start_ring(state, current, at, ctx)
+        if commands:
+            return state, commands
+    return _exhausted(state)
+
+
+def _start_ring(
+    state: CallState, current: Step, at: datetime, ctx: Context
+) -> tuple[CallState, list[Command]]:
+    """Ring a RING step's first wave; no commands (and the reason noted) when nobody can ring."""
+    index = ctx.index
+    if current.target is TargetKind.GROUP:
+        group = index.groups.get(current.name)
+        if group is None:
+            return _note(state, f"group {current.name} no longer exists"), []
+        order = member_order(group, ctx.stats, ctx.rng)
+        deadline = at + timedelta(seconds=group.timeout)
+        state = replace(state, order=order, cursor=0, deadline=deadline)
+        state, commands = _next_wave(state, group, at, ctx)
+        if not commands:
+            state = _note(state, f"skipped {current.action()}: no member can ring now")
+        return state, commands
+    if current.target is TargetKind.USER:
+        reach = reach_user(current.name, index, ctx.presence)
+        seconds = EXTENSION_RING_SECONDS
+    elif current.target is TargetKind.EXTENSION:
+        reach = reach_extension(current.name, index, ctx.presence)
+        seconds = EXTENSION_RING_SECONDS
+    elif current.target is TargetKind.NUMBER:
+        reach = reach_number(current.name, index)
+        outbound = state.plan.direction is Direction.OUTBOUND
+        seconds = OUTBOUND_RING_SECONDS if outbound else NUMBER_RING_SECONDS
+    else:  # ONCALL: the on-call system has no shifts yet
+        reach = Reach(skip="nobody is on call")
+        seconds = EXTENSION_RING_SECONDS
+    if not reach.legs:
+        return _note(state, f"skipped {current.action()}: {reach.skip or 'nobody to ring'}"), []
+    return _ring(
+        state, reach.legs, seconds, at, record=state.plan.record, caller_id=current.caller_id
+    )
+
+
+def _next_wave(
+    state: CallState, group: RingGroup, at: datetime, ctx: Context
+) -> tuple[CallState, list[Command]]:
+    """The group's next wave (strategy order, round after round until its timeout), or none."""
+    assert state.deadline is not None
+    remaining = int((state.deadline - at).total_seconds())
+    if remaining < MIN_WAVE_SECONDS or not state.order:
+        return state, []
+    seconds = min(group.ring_timeout, remaining)
+    record = state.plan.record and group.record
+    members = len(state.order)
+    if group.strategy is Strategy.RING_ALL:
+        if state.cursor >= members and not _any_rang(state, group):
+            return state, []
+        legs: list[Leg] = []
+        for ext in state.order:
+            reach = reach_extension(ext, ctx.index, ctx.presence)
+            if reach.legs:
+                legs.extend(reach.legs)
+            elif state.cursor == 0:
+                state = _note(state, f"group {group.name}: {reach.skip}")
+        state = replace(state, cursor=state.cursor + members)
+        if not legs:
+            return state, []
+        return _ring(state, tuple(legs), seconds, at, record=record, group=group.name)
+    # One member per wave; a full round in which nobody could ring ends the hunt.
+    skipped_in_a_row = 0
+    cursor = state.cursor
+    while skipped_in_a_row < members:
+        ext = state.order[cursor % members]
+        cursor += 1
+        reach = reach_extension(ext, ctx.index, ctx.presence)
+        if reach.legs:
+            state = replace(state, cursor=cursor)
+            return _ring(state, reach.legs, seconds, at, record=record, group=group.name)
+        skipped_in_a_row += 1
+        if cursor <= members:  # say why only on the first round
+            state = _note(state, f"group {group.name}: {reach.skip}")
+    return replace(state, cursor=cursor), []
+
+
+def _any_rang(state: CallState, group: RingGroup) -> bool:
+    return any(leg.group == group.name for leg in state.legs)
+
+
+def _ring(
+    state: CallState,
+    legs: tuple[Leg, ...],
+    seconds: int,
+    at: datetime,
+    *,
+    record: bool,
+    group: str | None = None,
+    caller_id: str | None = None,
+) -> tuple[CallState, list[Command]]:
+    current = state.current
+    options = "c"  # losers are cancelled as "answered elsewhere"
+    name = recording_name(state.key) if record else None
+    if name is not None:
+        options += f"U(pbx-record^{name})"
+    args = "&".join(leg.dial for leg in legs) + f",{seconds},{options}"
+    logged = tuple(
+        CallLeg(
+            target=leg.target,
+            kind=leg.kind,
+            started_at=at,
+            user=leg.user,
+            ext=leg.ext,
+            group=group,
+        )
+        for leg in legs
+    )
+    state = replace(
+        state,
+        phase=Phase.RINGING,
+        wave=legs,
+        wave_started=at,
+        wave_records=record,
+        recording=name,
+        first_rung=state.first_rung or current,
+        legs=(*state.legs, *logged),
+    )
+    return state, [Dial(args, caller_id), Write(CallPatch(state.key, {}, legs=state.legs))]
+
+
+def _unanswered(status: str) -> LegOutcome:
+    return {
+        "BUSY": LegOutcome.BUSY,
+        "CHANUNAVAIL": LegOutcome.UNAVAILABLE,
+        "CONGESTION": LegOutcome.UNAVAILABLE,
+        "CANCEL": LegOutcome.CANCELLED,
+    }.get(status, LegOutcome.NO_ANSWER)
+
+
+def _close_wave(
+    state: CallState,
+    at: datetime,
+    outcome: LegOutcome,
+    winner: str | None = None,
+    answered_at: datetime | None = None,
+) -> CallState:
+    """End the legs of the ringing wave: the winner answered, the others `outcome`."""
+    count = len(state.wave)
+    if not count:
+        return state
+    head, tail = state.legs[:-count], state.legs[-count:]
+    closed = []
+    for leg, rung in zip(tail, state.wave, strict=True):
+        if winner is not None and rung.peer == winner:
+            closed.append(
+                replace(
+                    leg, answered_at=answered_at or at, ended_at=at, outcome=LegOutcome.ANSWERED
+                )
+            )
+        else:
+            closed.append(replace(leg, ended_at=leg.ended_at or at, outcome=leg.outcome or outcome))
+    return replace(state, legs=(*head, *closed), wave=(), phase=Phase.ROUTING, recording=None)
+
+
+def _after_no_answer(
+    state: CallState, status: str, at: datetime, ctx: Context
+) -> tuple[CallState, list[Command]]:
+    current = state.current
+    if current is not None and current.on_no_answer is NoAnswer.NEXT:
+        if state.plan.direction is Direction.OUTBOUND and status in ("CHANUNAVAIL", "CONGESTION"):
+            return _end(state, Disposition.FAILED, f"the call could not be placed ({status})")
+        return _advance(state, at, ctx)
+    if current is not None and current.box:
+        return _voicemail(state, current.box)
+    return _end(state, Disposition.MISSED, "nobody answered")
+
+
+def _exhausted(state: CallState) -> tuple[CallState, list[Command]]:
+    """No step left: the box of what rang first, else of the first ring step; else Missed."""
+    rung = state.first_rung
+    if rung is None:
+        rung = next((s for s in state.plan.steps if s.kind is StepKind.RING and not s.skip), None)
+    if rung is not None and rung.box:
+        return _voicemail(state, rung.box)
+    reason = "nobody answered" if state.first_rung else "nobody could be rung"
+    return _end(state, Disposition.MISSED, reason)
+
+
+def _voicemail(state: CallState, box: str) -> tuple[CallState, list[Command]]:
+    # Voicemail boxes take messages from the next version on; until then the call ends Missed.
+    return _end(state, Disposition.MISSED, f"voicemail box {box} (not available yet)")
+
+
+def _end(state: CallState, outcome: Disposition, reason: str) -> tuple[CallState, list[Command]]:
+    route = (*state.route, f"end: {reason}")
+    return replace(state, phase=Phase.ENDING, outcome=outcome, route=route), [Hangup()]
+
+
+# -- the end ------------------------------------------------------------------------
+
+
+def _ended(state: CallState, event: CallEnded) -> tuple[CallState, list[Command]]:
+    at = event.at
+    answered_at: datetime | None = None
+    winner: Leg | None = None
+    if state.phase is Phase.RINGING and event.status == "ANSWER":
+        winner = next((leg for leg in state.wave if leg.peer == event.peer), None)
+        if winner is None and len(state.wave) == 1:
+            winner = state.wave[0]
+        if event.answered_ms is not None:
+            answered_at = at - timedelta(milliseconds=event.answered_ms)
+        else:
+            answered_at = state.wave_started or at
+    recording = state.recording if winner is not None and state.wave_records else None
+    if winner is not None:
+        state = _close_wave(
+            state, at, LegOutcome.ANSWERED_ELSEWHERE, winner=winner.peer, answered_at=answered_at
+        )
+        forwarded = winner.kind is LegKind.NUMBER and state.plan.direction is not Direction.OUTBOUND
+        disposition = Disposition.FORWARDED if forwarded else Disposition.ANSWERED
+    else:
+        left = _unanswered(event.status) if event.status else LegOutcome.CANCELLED
+        state = _close_wave(state, at, left)
+        disposition = state.outcome or Disposition.MISSED
+    if state.adopted:
+        return _ended_adopted(state, event, answered_at)
+    handled = state.first_rung
+    values: dict[str, Any] = {
+        "ended_at": at,
+        "answered_at": answered_at,
+        "disposition": disposition,
+        "hangup_cause": cause_text(event.cause),
+        "route": state.route,
+        "handled_by_user": winner.user if winner is not None else None,
+        "handled_by_ext": _handled_ext(handled, winner),
+        "handled_by_group": _handled_group(state, winner),
+    }
+    state = replace(state, phase=Phase.DONE, outcome=disposition)
+    commands: list[Command] = [Write(CallPatch(state.key, values, legs=state.legs))]
+    if recording is not None:
+        commands.append(FetchRecording(state.key, recording, state.started_at))
+    return state, commands
+
+
+def _ended_adopted(
+    state: CallState, event: CallEnded, answered_at: datetime | None
+) -> tuple[CallState, list[Command]]:
+    """The end of a call whose routing state was lost: what the hangup handler says, legs kept."""
+    answered = event.status == "ANSWER"
+    peer = event.peer.split("@", 1)[0]
+    values: dict[str, Any] = {
+        "ended_at": event.at,
+        "answered_at": answered_at if answered else None,
+        "disposition": Disposition.ANSWERED if answered else Disposition.MISSED,
+        "hangup_cause": cause_text(event.cause),
+    }
+    if answered and peer.isdigit():
+        values["handled_by_ext"] = peer
+    state = replace(state, phase=Phase.DONE, outcome=values["disposition"])
+    return state, [Write(CallPatch(state.key, values))]
+
+
+def _handled_ext(handled: Step | None, winner: Leg | None) -> str | None:
+    if winner is not None and winner.ext is not None:
+        return winner.ext
+    if handled is not None and handled.target is TargetKind.EXTENSION:
+        return handled.name
+    return None
+
+
+def _handled_group(state: CallState, winner: Leg | None) -> str | None:
+    if winner is not None:
+        won = next((leg for leg in state.legs if leg.outcome is LegOutcome.ANSWERED), None)
+        if won is not None and won.group:
+            return won.group
+    first = state.first_rung
+    if first is not None and first.target is TargetKind.GROUP:
+        return first.name
+    return None
+
+
+def update_stats(stats: RingStats, legs: tuple[CallLeg, ...], ended_at: datetime) -> RingStats:
+    """Strategy memory after a call: idle time and answered counts, where round-robin stopped."""
+    last_end = dict(stats.last_call_end)
+    answered = dict(stats.answered_today)
+    stopped = dict(stats.round_robin_last)
+    won = next((leg for leg in legs if leg.outcome is LegOutcome.ANSWERED), None)
+    if won is not None and won.ext:
+        last_end[won.ext] = ended_at
+        answered[won.ext] = answered.get(won.ext, 0) + 1
+    rung = [leg for leg in legs if leg.group and leg.ext]
+    last = won if won is not None and won in rung else (rung[-1] if rung else None)
+    if last is not None and last.group and last.ext:
+        stopped[last.group] = last.ext
+    return RingStats(last_end, answered, stopped)

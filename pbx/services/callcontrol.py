@@ -1,0 +1,310 @@
+"""Call control: every call that enters Stasis, carried out by the pure call flow.
+
+Events come in from ARI (a channel entered our application) and from the
+dialplan's hangup handler (a call ended); the pure `pbx.core.callflow`
+decides; this service carries the commands out: channel operations through the
+`CallChannel` port (in tasks of its own TaskGroup, so one slow request never
+holds up other calls), call-log patches and recording fetches handed to
+queues that never block. Routing reads the in-memory directory index only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pbx.core import callflow
+from pbx.core.callflow import CallEnded, CallState, Context, DialEnded
+from pbx.core.calls import CallPatch, Direction
+from pbx.core.ringing import DeviceState, Presence, RingStats
+from pbx.core.routing import CallFacts, CallKind, Plan, RoutingIndex, route
+
+log = logging.getLogger(__name__)
+
+
+class CallChannel(Protocol):
+    """What call control asks of Asterisk for one call's channel."""
+
+    async def ring(self, channel_id: str, dial: str, caller_id: str | None) -> None:
+        """Continue the channel into the generated `pbx-dial` context with Dial(`dial`)."""
+        ...
+
+    async def announce(self, channel_id: str, name: str) -> None:
+        """Continue the channel into `pbx-announce,<name>` (announcement, then hangup)."""
+        ...
+
+    async def hangup(self, channel_id: str) -> None:
+        """Hang the channel up (gone already is fine)."""
+        ...
+
+    async def failsafe(self, channel_id: str, kind: str, dialled: str) -> None:
+        """Hand the call to the dialplan's failsafe context, as if the controller were down."""
+        ...
+
+
+class PatchSink(Protocol):
+    def submit(self, patch: CallPatch) -> None:
+        """Queue a call-log patch; never blocks."""
+        ...
+
+
+class RecordingSink(Protocol):
+    def submit(self, key: str, name: str, when: datetime) -> None:
+        """Queue the fetch of Asterisk's recording `name` for call `key`; never blocks."""
+        ...
+
+
+class DirectoryView(Protocol):
+    @property
+    def index(self) -> RoutingIndex | None:
+        """The current routing index; None until the directory was loaded once."""
+        ...
+
+
+class PresenceBook:
+    """Device states of the extensions' phones, kept up to date from AMI."""
+
+    PREFIX = "PJSIP/"
+
+    def __init__(self) -> None:
+        self._states: dict[str, DeviceState] = {}
+        self.presence = Presence(self._states)
+
+    def _set(self, device: str, state: str) -> None:
+        if not device.startswith(self.PREFIX):
+            return
+        name = device[len(self.PREFIX) :]
+        try:
+            self._states[name] = DeviceState(state)
+        except ValueError:
+            self._states[name] = DeviceState.UNKNOWN
+
+    def replace_all(self, states: Mapping[str, str]) -> None:
+        """A full snapshot (AMI DeviceStateList)."""
+        self._states.clear()
+        for device, state in states.items():
+            self._set(device, state)
+
+    def update(self, device: str, state: str) -> None:
+        """One change (AMI DeviceStateChange)."""
+        self._set(device, state)
+
+
+@dataclass(frozen=True)
+class LiveChannel:
+    """A channel Asterisk has up, as listed when (re)connecting."""
+
+    id: str
+    context: str  # where it is in the dialplan
+    app: str  # the application it runs there (Stasis, Dial, ...)
+    app_data: str
+    caller: str
+
+
+@dataclass(frozen=True)
+class Entered:
+    """A channel entered our Stasis application."""
+
+    channel_id: str
+    node: str  # Asterisk's entity id
+    args: tuple[str, ...]
+    caller: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CallControl:
+    """Runs every call through routing and the call flow."""
+
+    def __init__(
+        self,
+        channel: CallChannel,
+        directory: DirectoryView,
+        presence: PresenceBook,
+        calls: PatchSink,
+        recordings: RecordingSink,
+        *,
+        clock: Callable[[], datetime] = _now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.channel = channel
+        self.directory = directory
+        self.presence = presence
+        self.calls = calls
+        self.recordings = recordings
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.sessions: dict[str, CallState] = {}
+        self.node = "asterisk"  # Asterisk's entity id, once known (call keys are node:uniqueid)
+        self.stats = RingStats()
+        self._stats_day = clock().astimezone().date()
+        self._tasks: asyncio.TaskGroup | None = None
+
+    async def run(self) -> None:
+        """Own the tasks that carry out channel operations; runs until cancelled."""
+        async with asyncio.TaskGroup() as tasks:
+            self._tasks = tasks
+            try:
+                await asyncio.Event().wait()
+            finally:
+                self._tasks = None
+
+    def load_stats(self, stats: RingStats) -> None:
+        """Strategy memory from the call log (at start; calls since then are counted on top)."""
+        self.stats = RingStats(
+            {**stats.last_call_end, **self.stats.last_call_end},
+            {k: stats.answered_today.get(k, 0) + self.stats.answered_today.get(k, 0)
+             for k in {*stats.answered_today, *self.stats.answered_today}},
+            {**stats.round_robin_last, **self.stats.round_robin_last},
+        )  # fmt: skip
+
+    # -- events -----------------------------------------------------------------
+
+    def on_enter(self, event: Entered) -> None:
+        """A channel entered Stasis: a new call, or a wave that ended unanswered."""
+        kind = event.args[0] if event.args else ""
+        if kind == "dialled":
+            state = self.sessions.get(event.channel_id)
+            if state is None:
+                log.warning("call %s came back from ringing, but it is unknown", event.channel_id)
+                self._spawn(self.channel.hangup(event.channel_id))
+                return
+            status = event.args[1] if len(event.args) > 1 else ""
+            self._step(event.channel_id, state, DialEnded(self.clock(), status))
+            return
+        if event.channel_id in self.sessions:
+            log.debug("call %s is already being routed", event.channel_id)
+            return
+        dialled = event.args[1] if len(event.args) > 1 else ""
+        if kind not in (CallKind.INBOUND, CallKind.INTERNAL):
+            log.warning("call %s entered with unknown arguments %r", event.channel_id, event.args)
+            self._spawn(self.channel.hangup(event.channel_id))
+            return
+        self._new_call(event, CallKind(kind), dialled)
+
+    def on_end(self, channel_id: str, ended: CallEnded) -> None:
+        """The call's channel hung up (the dialplan's hangup handler reported it)."""
+        state = self.sessions.get(channel_id)
+        if state is None:
+            log.debug("end of call %s, which is not ours", channel_id)
+            return
+        self._step(channel_id, state, ended)
+
+    def reconcile(self, channels: list[LiveChannel]) -> None:
+        """After a (re)connection, with every channel Asterisk has up.
+
+        Calls we track whose channel is gone ended while we were away (their
+        end event was lost). Calls ringing in `pbx-dial` that we do not track
+        are adopted: their end is logged when it comes. Channels waiting in
+        our application that we do not know (we stopped between their arrival
+        and our answer) are routed now.
+        """
+        now = self.clock()
+        live = {c.id: c for c in channels}
+        for channel_id in [c for c in self.sessions if c not in live]:
+            log.info("call %s ended while the controller was disconnected", channel_id)
+            self._step(channel_id, self.sessions[channel_id], CallEnded(now))
+        for channel in channels:
+            if channel.id in self.sessions:
+                continue
+            if channel.app.lower() == "stasis":
+                args = tuple(channel.app_data.split(",")[1:])
+                log.info("call %s was waiting for the controller: routing it now", channel.id)
+                self.on_enter(Entered(channel.id, self.node, args, channel.caller))
+            elif channel.context == "pbx-dial":
+                plan = Plan(direction=Direction.INBOUND, caller="", called="", steps=())
+                key = f"{self.node}:{channel.id}"
+                self.sessions[channel.id] = callflow.adopt(key, plan, now)
+                log.info("adopted call %s, ringing since before the controller started", channel.id)
+
+    # -- internals ----------------------------------------------------------------
+
+    def _context(self, index: RoutingIndex) -> Context:
+        today = self.clock().astimezone().date()
+        if today != self._stats_day:
+            self._stats_day = today
+            self.stats = RingStats(self.stats.last_call_end, {}, self.stats.round_robin_last)
+        return Context(index, self.presence.presence, self.stats, self.rng)
+
+    def _new_call(self, event: Entered, kind: CallKind, dialled: str) -> None:
+        index = self.directory.index
+        if index is None:
+            log.error("call %s arrived before the directory was loaded: failsafe", event.channel_id)
+            self._spawn(self.channel.failsafe(event.channel_id, kind, dialled))
+            return
+        now = self.clock()
+        try:
+            plan = route(CallFacts(kind, dialled, event.caller), index, now)
+            state, commands = callflow.begin(
+                f"{event.node}:{event.channel_id}", plan, now, self._context(index)
+            )
+        except Exception:
+            log.exception("routing call %s failed: failsafe", event.channel_id)
+            self._spawn(self.channel.failsafe(event.channel_id, kind, dialled))
+            return
+        log.info(
+            "call %s from %s to %s: %s",
+            event.channel_id, plan.caller or "anonymous", plan.called or "?", _first_step(plan),
+        )  # fmt: skip
+        self._carry_out(event.channel_id, state, commands)
+
+    def _step(self, channel_id: str, state: CallState, event: callflow.Event) -> None:
+        index = self.directory.index
+        if index is None:  # the index exists since the call began; it never goes away
+            raise RuntimeError("the directory index disappeared")
+        try:
+            new, commands = callflow.step(state, event, self._context(index))
+        except Exception:
+            log.exception("call %s: handling %s failed; hanging up", channel_id, event)
+            self._spawn(self.channel.hangup(channel_id))
+            return
+        self._carry_out(channel_id, new, commands)
+
+    def _carry_out(
+        self, channel_id: str, state: CallState, commands: list[callflow.Command]
+    ) -> None:
+        if state.phase is callflow.Phase.DONE:
+            self.sessions.pop(channel_id, None)
+            self.stats = callflow.update_stats(self.stats, state.legs, self.clock())
+            log.info("call %s ended: %s", channel_id, state.outcome)
+        else:
+            self.sessions[channel_id] = state
+        for command in commands:
+            if isinstance(command, callflow.Write):
+                self.calls.submit(command.patch)
+            elif isinstance(command, callflow.FetchRecording):
+                self.recordings.submit(command.key, command.name, command.when)
+            elif isinstance(command, callflow.Dial):
+                self._spawn(self.channel.ring(channel_id, command.args, command.caller_id))
+            elif isinstance(command, callflow.Announce):
+                self._spawn(self.channel.announce(channel_id, command.name))
+            elif isinstance(command, callflow.Hangup):
+                self._spawn(self.channel.hangup(channel_id))
+
+    def _spawn(self, operation: Coroutine[Any, Any, None]) -> None:
+        if self._tasks is None:
+            operation.close()
+            log.error("call control is not running; a channel operation was dropped")
+            return
+        self._tasks.create_task(_guarded(operation))
+
+
+async def _guarded(operation: Coroutine[Any, Any, None]) -> None:
+    try:
+        await operation
+    except (ConnectionError, RuntimeError) as exc:
+        log.warning("channel operation failed: %s", exc)
+    except Exception:
+        log.exception("channel operation failed")
+
+
+def _first_step(plan: Plan) -> str:
+    usable = [s for s in plan.steps if not s.skip]
+    return usable[0].action() if usable else "nothing to do"

@@ -1,0 +1,123 @@
+"""Moving call recordings from Asterisk into the recording store, off the call path.
+
+Asterisk writes an answered call's recording (MixMonitor) into its spool;
+when the call has ended, `RecordingFetcher` fetches the file, saves it in the
+recording store, links it to the call record (a call-log patch), then deletes
+it on Asterisk. A file is only taken once it is complete (its WAV header says
+how long it is; MixMonitor finishes it when the answering leg hangs up).
+Recordings left on Asterisk by a controller that stopped are picked up by
+`sweep()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pbx.core.callflow import recording_channel
+from pbx.core.calls import CallPatch
+from pbx.services.callcontrol import PatchSink
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 0.5
+MAX_WAITS = 20  # incomplete or missing file: give up after about 10 s
+MAX_OUTAGE_SECONDS = 3600.0  # Asterisk unreachable: keep trying this long
+
+
+class RecordingSource(Protocol):
+    """Recordings stored on Asterisk."""
+
+    async def names(self) -> list[str]: ...
+
+    async def fetch(self, name: str) -> bytes | None:
+        """The file, or None when Asterisk has no recording of that name."""
+        ...
+
+    async def delete(self, name: str) -> None: ...
+
+
+class RecordingSaver(Protocol):
+    def save(self, name: str, data: bytes, when: datetime) -> str:
+        """Store the file; returns its path inside the store."""
+        ...
+
+
+def wav_complete(data: bytes) -> bool:
+    """True when a RIFF/WAVE file is as long as its header says (the writer closed it)."""
+    if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return False
+    (riff_size,) = struct.unpack_from("<I", data, 4)
+    return bool(riff_size + 8 == len(data))
+
+
+class RecordingFetcher:
+    """A queue of recordings to fetch; `submit` never blocks, `run` works through it."""
+
+    def __init__(self, source: RecordingSource, store: RecordingSaver, calls: PatchSink) -> None:
+        self.source = source
+        self.store = store
+        self.calls = calls
+        self._queue: asyncio.Queue[tuple[str, str, datetime]] = asyncio.Queue()
+        self._pending: set[str] = set()
+
+    def submit(self, key: str, name: str, when: datetime) -> None:
+        if name in self._pending:
+            return
+        self._pending.add(name)
+        self._queue.put_nowait((key, name, when))
+
+    async def run(self) -> None:
+        """Fetch recordings one after another, forever."""
+        while True:
+            key, name, when = await self._queue.get()
+            try:
+                await self._fetch(key, name, when)
+            except Exception:
+                log.exception("recording %s of call %s: fetching failed", name, key)
+            finally:
+                self._pending.discard(name)
+
+    async def sweep(self, node: str, live_channels: set[str]) -> None:
+        """Queue our recordings still on Asterisk whose call is over (after a restart)."""
+        for name in await self.source.names():
+            channel = recording_channel(name)
+            if channel is not None and channel not in live_channels:
+                self.submit(f"{node}:{channel}", name, datetime.now(UTC))
+
+    async def _fetch(self, key: str, name: str, when: datetime) -> None:
+        waits = 0
+        outage = 0.0
+        while True:
+            try:
+                data = await self.source.fetch(name)
+            except ConnectionError as exc:
+                if outage >= MAX_OUTAGE_SECONDS:
+                    log.error(
+                        "recording %s of call %s: Asterisk unreachable; left there", name, key
+                    )
+                    return
+                if outage == 0:
+                    log.warning("recording %s: %s; retrying", name, exc)
+                outage += RETRY_SECONDS * 4
+                await asyncio.sleep(RETRY_SECONDS * 4)
+                continue
+            if data is not None and wav_complete(data):
+                break
+            waits += 1
+            if waits >= MAX_WAITS:
+                if data is None:
+                    log.warning("recording %s of call %s: Asterisk has no such file", name, key)
+                    return
+                log.warning(
+                    "recording %s of call %s: header never completed; storing as is", name, key
+                )
+                break
+            await asyncio.sleep(RETRY_SECONDS)
+        path = await asyncio.to_thread(self.store.save, name, data, when)
+        self.calls.submit(CallPatch(key, {"recording": path}))
+        await self.source.delete(name)
+        log.info("recording of call %s stored as %s (%d bytes)", key, path, len(data))
