@@ -186,6 +186,7 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
         state.refresh_directory = None
         with contextlib.suppress(Exception):
             await writer.flush(2.0)
+        writer.close()
         await client.close()
         await repo.close()
 
