@@ -21,10 +21,13 @@ from typing import Any, Protocol
 from pbx.core import callflow
 from pbx.core.callflow import CallEnded, CallState, Context, DialEnded
 from pbx.core.calls import CallPatch, Direction
+from pbx.core.model import Directory
 from pbx.core.ringing import DeviceState, Presence, RingStats
-from pbx.core.routing import CallFacts, CallKind, Plan, RoutingIndex, route
+from pbx.core.routing import CallFacts, CallKind, Plan, RoutingIndex, RoutingOptions, route
 
 log = logging.getLogger(__name__)
+
+_EMPTY_INDEX = RoutingIndex.build(Directory(), RoutingOptions())
 
 
 class CallChannel(Protocol):
@@ -172,9 +175,13 @@ class CallControl:
         kind = event.args[0] if event.args else ""
         if kind == "dialled":
             state = self.sessions.get(event.channel_id)
-            if state is None:
-                log.warning("call %s came back from ringing, but it is unknown", event.channel_id)
-                self._spawn(self.channel.hangup(event.channel_id))
+            if state is None or state.adopted:
+                # Its plan was lost (the controller restarted while it rang): rather than
+                # drop the caller, hand the call to the failsafe; its end is still logged.
+                log.warning("call %s rang unanswered, plan unknown: failsafe", event.channel_id)
+                if state is None:
+                    self._adopt(event.node, event.channel_id)
+                self._spawn(self.channel.failsafe(event.channel_id, CallKind.INBOUND, ""))
                 return
             status = event.args[1] if len(event.args) > 1 else ""
             self._step(event.channel_id, state, DialEnded(self.clock(), status))
@@ -219,12 +226,14 @@ class CallControl:
                 log.info("call %s was waiting for the controller: routing it now", channel.id)
                 self.on_enter(Entered(channel.id, self.node, args, channel.caller))
             elif channel.context == "pbx-dial":
-                plan = Plan(direction=Direction.INBOUND, caller="", called="", steps=())
-                key = f"{self.node}:{channel.id}"
-                self.sessions[channel.id] = callflow.adopt(key, plan, now)
+                self._adopt(self.node, channel.id)
                 log.info("adopted call %s, ringing since before the controller started", channel.id)
 
     # -- internals ----------------------------------------------------------------
+
+    def _adopt(self, node: str, channel_id: str) -> None:
+        plan = Plan(direction=Direction.INBOUND, caller="", called="", steps=())
+        self.sessions[channel_id] = callflow.adopt(f"{node}:{channel_id}", plan, self.clock())
 
     def _context(self, index: RoutingIndex) -> Context:
         today = self.clock().astimezone().date()
@@ -256,9 +265,8 @@ class CallControl:
         self._carry_out(event.channel_id, state, commands)
 
     def _step(self, channel_id: str, state: CallState, event: callflow.Event) -> None:
-        index = self.directory.index
-        if index is None:  # the index exists since the call began; it never goes away
-            raise RuntimeError("the directory index disappeared")
+        # Adopted calls may end before the directory is loaded; they need no directory.
+        index = self.directory.index or _EMPTY_INDEX
         try:
             new, commands = callflow.step(state, event, self._context(index))
         except Exception:
