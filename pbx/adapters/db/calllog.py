@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -44,41 +45,111 @@ _IDS_PER_QUERY = 500
 
 
 async def apply_patches(session: AsyncSession, patches: Iterable[CallPatch]) -> None:
-    """Apply `patches` in order: insert new calls, update only what each patch sets."""
+    """Apply `patches` in order: insert new calls, update only what each patch sets.
+
+    A handful of statements per batch, not per patch: the calls, users,
+    customers and jobs a batch refers to are looked up together, and the legs
+    of every call that got new ones are replaced together.
+    """
+    patches = list(patches)
+    if not patches:
+        return
+    rows = await _rows_by_key(session, {p.key for p in patches})
+    refs = await _References.load(session, patches)
+    legs: dict[str, tuple[CallLeg, ...]] = {}
     for patch in patches:
-        await _apply(session, patch)
-
-
-async def _apply(session: AsyncSession, patch: CallPatch) -> None:
-    row = await session.scalar(sa.select(CallRow).where(CallRow.key == patch.key))
-    values = {
-        name: value
-        for name, value in patch.values.items()
-        if not (name in _MANDATORY and value is None)
-    }
-    if row is None:
-        record = calls.apply(None, CallPatch(patch.key, values))
-        row = CallRow(key=patch.key)
-        values = {name: getattr(record, name) for name in calls.PATCH_FIELDS}
-        session.add(row)
-    await _set(session, row, patch.key, values)
+        values = {
+            name: value
+            for name, value in patch.values.items()
+            if not (name in _MANDATORY and value is None)
+        }
+        row = rows.get(patch.key)
+        if row is None:
+            record = calls.apply(None, CallPatch(patch.key, values))
+            values = {name: getattr(record, name) for name in calls.PATCH_FIELDS}
+            row = rows[patch.key] = CallRow(key=patch.key)
+            session.add(row)
+        _set(row, patch.key, values, refs)
+        if patch.legs is not None:
+            legs[patch.key] = patch.legs
     await session.flush()
-    if patch.legs is not None:
-        await session.execute(sa.delete(CallLegRow).where(CallLegRow.call_id == row.id))
-        session.add_all(_leg_row(row, i, leg) for i, leg in enumerate(patch.legs))
+    if legs:
+        ids = [rows[key].id for key in legs]
+        for chunk in _chunks(ids):
+            await session.execute(sa.delete(CallLegRow).where(CallLegRow.call_id.in_(chunk)))
+        session.add_all(
+            _leg_row(rows[key], i, leg) for key, call_legs in legs.items()
+            for i, leg in enumerate(call_legs)
+        )  # fmt: skip
         await session.flush()
 
 
-async def _set(session: AsyncSession, row: CallRow, key: str, values: Mapping[str, Any]) -> None:
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _IDS_PER_QUERY):
+        yield values[start : start + _IDS_PER_QUERY]
+
+
+async def _rows_by_key(session: AsyncSession, keys: Iterable[str]) -> dict[str, CallRow]:
+    found: dict[str, CallRow] = {}
+    for chunk in _chunks(sorted(keys)):
+        for row in await session.scalars(sa.select(CallRow).where(CallRow.key.in_(chunk))):
+            found[row.key] = row
+    return found
+
+
+@dataclass
+class _References:
+    """Ids of the users (by name), customers and jobs a batch of patches names."""
+
+    users: dict[str, int]
+    customers: set[int]
+    jobs: set[int]
+
+    @classmethod
+    async def load(cls, session: AsyncSession, patches: Sequence[CallPatch]) -> _References:
+        def wanted(name: str, kind: type) -> set[Any]:
+            return {v for p in patches if (v := _as(kind, p.values.get(name))) is not None}
+
+        users = await _lookup(session, UserRow.name, UserRow.id, wanted("handled_by_user", str))
+        customers = await _lookup(
+            session, CustomerRow.id, CustomerRow.id, wanted("customer_id", int)
+        )
+        jobs = await _lookup(session, JobRow.id, JobRow.id, wanted("job_id", int))
+        return cls(dict(users), {i for _, i in customers}, {i for _, i in jobs})
+
+
+async def _lookup(
+    session: AsyncSession, column: Any, ident: Any, values: set[Any]
+) -> list[tuple[Any, int]]:
+    found: list[tuple[Any, int]] = []
+    for chunk in _chunks(sorted(values)):
+        result = await session.execute(sa.select(column, ident).where(column.in_(chunk)))
+        found.extend((value, int(i)) for value, i in result.all())
+    return found
+
+
+def _as(kind: type, value: Any) -> Any:
+    """`value` as an int or str id, or None (also for None or a bad value)."""
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _set(row: CallRow, key: str, values: Mapping[str, Any], refs: _References) -> None:
     for name, value in values.items():
         try:
             if name == "handled_by_user":
                 row.handled_by_user_name = None if value is None else str(value)
-                row.handled_by_user_id = await _existing(session, UserRow.id, UserRow.name, value)
+                row.handled_by_user_id = refs.users.get(_as(str, value))
             elif name == "customer_id":
-                row.customer_id = await _existing(session, CustomerRow.id, CustomerRow.id, value)
+                ident = _as(int, value)
+                row.customer_id = ident if ident in refs.customers else None
             elif name == "job_id":
-                row.job_id = await _existing(session, JobRow.id, JobRow.id, value)
+                ident = _as(int, value)
+                row.job_id = ident if ident in refs.jobs else None
             elif name == "route":
                 row.route = json.dumps([str(line) for line in value or ()])
             else:
@@ -100,18 +171,6 @@ def _plain(name: str, value: Any) -> Any:
     if name in _ENUMS:
         return _ENUMS[name](value)
     return str(value)
-
-
-async def _existing(session: AsyncSession, ident: Any, column: Any, value: Any) -> int | None:
-    """The id of the row whose `column` is `value`, or None (also for None or a bad value)."""
-    if value is None:
-        return None
-    try:
-        value = int(value) if column.type.python_type is int else str(value)
-    except (TypeError, ValueError):
-        return None
-    found = await session.scalar(sa.select(ident).where(column == value))
-    return None if found is None else int(found)
 
 
 def _leg_row(call: CallRow, position: int, leg: CallLeg) -> CallLegRow:
@@ -151,8 +210,7 @@ async def read_calls(
     rows = (await session.execute(query)).all()
     ids = [row.id for row, _ in rows]
     legs: dict[int, list[CallLeg]] = defaultdict(list)
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = ids[start : start + _IDS_PER_QUERY]
+    for chunk in _chunks(ids):
         found = await session.scalars(
             sa.select(CallLegRow)
             .where(CallLegRow.call_id.in_(chunk))
