@@ -258,7 +258,7 @@ def start(settings: Settings, timeout: float = 30) -> int:
     if not (base / "etc" / "asterisk.conf").exists():
         raise AsteriskError(f"asterisk: no config in {base / 'etc'}; run `pbx config render`")
     for name in RUN_DIRS:
-        (base / name).mkdir(parents=True, exist_ok=True)
+        (base / name).mkdir(mode=0o700, parents=True, exist_ok=True)
     if host.root is not None:
         _prepare_root(host.root)
     for stale in (
@@ -273,7 +273,7 @@ def start(settings: Settings, timeout: float = 30) -> int:
         proc = subprocess.Popen(
             host.command("-f", "-n"),
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            cwd=base, start_new_session=True,
+            cwd=base, start_new_session=True, umask=0o077,
         )  # fmt: skip
     (base / PID_FILE).write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + timeout

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -41,6 +42,7 @@ from pbx.runtime.settings import Settings, load_settings
 from pbx.services.callcontrol import CallControl, Entered, LiveChannel, PresenceBook
 from pbx.services.calllog import CallLogWriter
 from pbx.services.directory_cache import DirectoryCache
+from pbx.services.failsafe_import import FailsafeImporter
 from pbx.services.recording_fetch import RecordingFetcher
 
 log = logging.getLogger("pbx.runtime.controller")  # also when run with -m
@@ -169,6 +171,7 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
     )
     presence = PresenceBook()
     control = CallControl(AriCallChannel(client), directory, presence, writer, fetcher)
+    failsafe = FailsafeImporter(settings.failsafe_log, writer)
     booted = asyncio.Event()
     state.refresh_directory = directory.poke
     try:
@@ -177,8 +180,18 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
             tasks.create_task(writer.run(), name="call-log")
             tasks.create_task(fetcher.run(), name="recordings")
             tasks.create_task(control.run(), name="call-control")
+            tasks.create_task(failsafe.run(), name="failsafe-log")
             tasks.create_task(_load_stats(repo, control), name="ring-stats")
-            tasks.create_task(_run_ari(client, control, fetcher, state.ari, booted), name="ari")
+            # ARI (our Stasis application) only once calls can be routed: until then
+            # Stasis() fails and the dialplan's failsafe takes new calls, and channels
+            # already waiting in the application are routed by the reconciliation.
+            tasks.create_task(
+                _once(
+                    directory.loaded,
+                    lambda: _run_ari(client, control, fetcher, failsafe, state.ari, booted),
+                ),
+                name="ari",
+            )
             tasks.create_task(
                 _run_ami(settings, client, control, presence, state.ami, booted), name="ami"
             )
@@ -189,6 +202,12 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
         writer.close()
         await client.close()
         await repo.close()
+
+
+async def _once(ready: asyncio.Event, work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work()` once `ready` is set."""
+    await ready.wait()
+    await work()
 
 
 async def _load_stats(repo: SqlRepository, control: CallControl) -> None:
@@ -213,12 +232,14 @@ async def _run_ari(
     client: AriClient,
     control: CallControl,
     fetcher: RecordingFetcher,
+    failsafe: FailsafeImporter,
     connected: asyncio.Event,
     booted: asyncio.Event,
 ) -> None:
     async def on_connect() -> None:
         # Asterisk kept no events while we were away: adopt or end the calls we lost track of.
-        control.node = await client.entity_id() or control.node
+        control.node = failsafe.node = await client.entity_id() or control.node
+        failsafe.import_once()
         channels = await _live_channels(client)
         control.reconcile(channels)
         for bridge in await client.bridges():

@@ -105,6 +105,11 @@ class Settings:
         return self.home / "spool" / "calls.journal"
 
     @property
+    def failsafe_log(self) -> Path:
+        """Calls the dialplan's failsafe carried (appended by Asterisk, imported by the controller)."""
+        return self.asterisk_dir / "spool" / "failsafe-calls.log"
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.home / 'pbx.db'}"
 

@@ -341,8 +341,13 @@ def test_fallback_while_the_controller_is_down_then_routing_again(system: System
         wait_for("controller back", lambda: system.json("status")["controller"].get("ari"))
         assert inbound(system, hold=0.2).answered
         wait_for("101 answered the routed call", lambda: ph["101"].answered_calls == 1)
-        (record,) = system.wait_calls(1)  # the failsafe call is Asterisk's alone
-    assert record["handled_by_ext"] == "101"
+        fallback, routed = system.wait_calls(2)  # the failsafe's call, imported when it came back
+    assert routed["handled_by_ext"] == "101" and "failsafe" not in " ".join(routed["route"])
+    assert (fallback["direction"], fallback["called"]) == ("inbound", MAIN)
+    assert (fallback["disposition"], fallback["handled_by_ext"]) == ("Answered", "103")
+    assert fallback["answered_at"] and fallback["ended_at"] >= fallback["answered_at"]
+    assert "controller unavailable" in fallback["route"][0]
+    assert not (system.home / "asterisk" / "spool" / "failsafe-calls.log").exists()
 
 
 def test_next_call_is_routed_soon_after_asterisk_restarts(system: System) -> None:

@@ -194,7 +194,7 @@ def test_dialplan_enters_stasis_and_falls_back(files: dict[str, str]) -> None:
     assert '"${STASISSTATUS}" = "FAILED"' in plan
     inbound = plan.split("[pbx-failsafe-inbound]", 1)[1].split("\n[", 1)[0]
     assert "Dial(PJSIP/+14155550123@carrier,60)" in inbound
-    assert "exten => 101,1,Dial(PJSIP/101,30)" in plan
+    assert "exten => 101,1,Set(PBX_FAILSAFE=internal)\n same => n,Dial(PJSIP/101,30)" in plan
 
 
 def _failsafe_inbound(templates: dict[str, str], directory: Directory, fallback: str) -> str:
