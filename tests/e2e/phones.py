@@ -5,7 +5,9 @@ stays registered until `stop()`, then unregisters (REGISTER with Expires: 0)
 and exits. SIPp cannot be interrupted inside a pause, so the scenario waits
 in a `<recv request="MESSAGE">` and `stop()` sends it a SIP MESSAGE on the
 registration's Call-ID. With `answer=True` the phone also answers incoming
-calls (an out-of-call scenario) and counts them.
+calls (an out-of-call scenario) and counts them; with `ring_only=True` it rings
+until the caller gives up; with `answer_on_demand=True` it rings until the test
+calls `answer_now(call_id)` (a SIP MESSAGE on that call's Call-ID).
 
 `call()` places one call (as a phone, answering the digest challenge, or as a
 trunk from another loopback address) and reports whether it was answered.
@@ -174,6 +176,7 @@ class SippPhone:
         hold: float = 300.0,
         answer: bool = False,
         ring_only: bool = False,
+        answer_on_demand: bool = False,
     ) -> None:
         self.extension = extension
         self.password = password
@@ -182,6 +185,7 @@ class SippPhone:
         self.hold = hold
         self.answer = answer
         self.ring_only = ring_only
+        self.answer_on_demand = answer_on_demand
         token = secrets.token_hex(4)
         self.dir = workdir / f"phone-{extension}-{token}"
         self.call_id = f"pbxphone-{token}-1"  # -cid_str below, call number 1
@@ -238,6 +242,8 @@ class SippPhone:
             command += ["-oocsf", str(SCENARIOS / "answer.xml")]
         elif self.ring_only:
             command += ["-oocsf", str(SCENARIOS / "ring.xml")]
+        elif self.answer_on_demand:
+            command += ["-oocsf", str(SCENARIOS / "ring_answer.xml")]
         with open(self.dir / "sipp.out", "wb") as out:
             self.proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -270,6 +276,11 @@ class SippPhone:
         return self._log().count("INVITE ")
 
     @property
+    def incoming(self) -> list[str]:
+        """The Call-IDs of the incoming calls that reached this phone, in order."""
+        return [line.split()[1] for line in self._log().splitlines() if line.startswith("INVITE ")]
+
+    @property
     def cancellations(self) -> list[str]:
         """One line per incoming call cancelled while it rang, with the CANCEL's Reason text."""
         return [line for line in self._log().splitlines() if "CANCELLED " in line]
@@ -279,7 +290,7 @@ class SippPhone:
         """True once Asterisk accepted the REGISTER with Expires: 0."""
         return "UNREGISTER 200" in self._log()
 
-    def _send_message(self, sock: socket.socket) -> None:
+    def _send_message(self, sock: socket.socket, call_id: str | None = None) -> None:
         branch = "z9hG4bK" + secrets.token_hex(8)
         local = sock.getsockname()
         text = (
@@ -287,12 +298,30 @@ class SippPhone:
             f"Via: SIP/2.0/UDP {local[0]}:{local[1]};branch={branch};rport\r\n"
             f"From: <sip:test@{local[0]}>;tag={secrets.token_hex(4)}\r\n"
             f"To: <sip:{self.extension}@{self.host}>\r\n"
-            f"Call-ID: {self.call_id}\r\n"
+            f"Call-ID: {call_id or self.call_id}\r\n"
             "CSeq: 10 MESSAGE\r\n"
             "Max-Forwards: 70\r\n"
             "Content-Length: 0\r\n\r\n"
         )
         sock.sendto(text.encode(), (self.host, self.local_port))
+
+    def answer_now(self, call_id: str, timeout: float = 5.0) -> None:
+        """Make a phone with `answer_on_demand=True` answer its ringing call `call_id`
+        (see `incoming`): returns once the phone accepted the request."""
+        assert self.answer_on_demand, "only a phone with answer_on_demand=True answers on demand"
+        taken = f"ANSWERING {call_id}"
+        deadline = time.monotonic() + timeout
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((self.host, 0))
+            while time.monotonic() < deadline:
+                # SIPp (-t u1) answers to Asterisk, not to us: its log says it took the request.
+                self._send_message(sock, call_id)
+                retry = min(deadline, time.monotonic() + 1.0)
+                while time.monotonic() < retry:
+                    if taken in self._log():
+                        return
+                    time.sleep(0.02)
+        raise TimeoutError(f"{self.extension} did not take the answer request\n{self.describe()}")
 
     def stop(self, timeout: float = 10.0) -> int:
         """Unregister and wait for SIPp to exit (killed after `timeout`); returns its exit code."""

@@ -76,14 +76,40 @@ class System:
     def start(self) -> subprocess.Popen[str]:
         """Start Asterisk and the controller; return once the controller is connected to both."""
         self.run("asterisk", "start")
-        controller = self.spawn("serve", log="controller.log")
-        wait_for(
-            "controller connected to asterisk",
-            lambda: (r := self.json("status"))["controller"].get("ari")
-            and r["controller"].get("ami"),
-            timeout=30,
-        )
+        return self.serve("controller.log")
+
+    def serve(self, log: str) -> subprocess.Popen[str]:
+        """Start a controller (`pbx serve`, output in `log`); return once it is connected to
+        ARI and AMI (asked through its API, so this works while the database is down)."""
+        controller = self.spawn("serve", log=log)
+
+        def connected() -> bool:
+            assert controller.poll() is None, f"controller exited:\n{self.log(log)[-3000:]}"
+            health = self.health()
+            return bool(health.get("ari") and health.get("ami"))
+
+        wait_for("controller connected to asterisk", connected, timeout=30)
         return controller
+
+    def health(self) -> dict[str, Any]:
+        """The controller's /api/health answer; {} when it does not answer."""
+        url = f"http://127.0.0.1:{self.env['PBX_API_PORT']}/api/health"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return dict(json.loads(answer.read()))
+        except (OSError, ValueError):
+            return {}
+
+    @staticmethod
+    def kill(controller: subprocess.Popen[str]) -> None:
+        """SIGKILL a controller (a crash: no cleanup, no flush) and reap it."""
+        controller.kill()
+        controller.wait(10)
+
+    @property
+    def journal(self) -> Path:
+        """The controller's call-log journal (patches not yet known to be in the database)."""
+        return self.home / "spool" / "calls.journal"
 
     def ari(self, method: str, path: str) -> Any:
         """Ask Asterisk's ARI directly (what the tests check behind the controller's back)."""
@@ -107,6 +133,7 @@ class System:
 
     def wait_calls(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
         """Wait until `count` calls are logged as ended; returns the full records, oldest first."""
+
         def ended() -> list[dict[str, Any]] | None:
             rows = self.calls()
             done = [r for r in rows if r.get("disposition")]

@@ -65,14 +65,20 @@ def base(system: System, carrier: Carrier | None = None) -> None:
 
 
 def phones(
-    stack: ExitStack, system: System, answer: tuple[str, ...] = (), ring: tuple[str, ...] = ()
+    stack: ExitStack,
+    system: System,
+    answer: tuple[str, ...] = (),
+    ring: tuple[str, ...] = (),
+    on_demand: tuple[str, ...] = (),
 ) -> dict[str, SippPhone]:
+    """Register a phone for each extension: one that answers at once, one that only
+    rings, or one that rings until the test tells it to answer (`answer_now`)."""
     secrets = system.credentials()
     out = {}
-    for ext in (*answer, *ring):
+    for ext in (*answer, *ring, *on_demand):
         phone = SippPhone(
             ext, secrets[ext], system.sip_port, system.work,
-            answer=ext in answer, ring_only=ext in ring,
+            answer=ext in answer, ring_only=ext in ring, answer_on_demand=ext in on_demand,
         )  # fmt: skip
         stack.enter_context(phone)
         assert phone.wait_registered(), phone.describe()
