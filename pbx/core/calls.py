@@ -147,6 +147,51 @@ def apply(record: CallRecord | None, patch: CallPatch) -> CallRecord:
     return out
 
 
+def close_open_legs(record: CallRecord) -> CallRecord:
+    """An ended call's record with none of its legs left open.
+
+    A call's end can come without its legs (a controller that adopted a ringing
+    call after a restart knows how it ended, not what rang), leaving the legs
+    written before open. Each leg without an outcome ends when the call did. In
+    an answered call the first open leg of `handled_by_ext` answered (when
+    `handled_by_ext` is unknown and no leg answered yet: the only open leg) and
+    the others were answered elsewhere; in an unanswered call they rang
+    unanswered (no-answer). `handled_by_ext`, `handled_by_group` and
+    `handled_by_user`, when None, come from the leg that answered. A call in
+    progress, or one without open legs, is returned as it is.
+    """
+    end = record.ended_at
+    open_legs = [i for i, leg in enumerate(record.legs) if leg.outcome is None]
+    if end is None or not open_legs:
+        return record
+    answered = record.disposition in (Disposition.ANSWERED, Disposition.FORWARDED)
+    winner: int | None = None
+    if answered and all(leg.outcome is not LegOutcome.ANSWERED for leg in record.legs):
+        ext = record.handled_by_ext
+        if ext is None:
+            winner = open_legs[0] if len(open_legs) == 1 else None
+        else:
+            winner = next((i for i in open_legs if record.legs[i].ext == ext), None)
+    lost = LegOutcome.ANSWERED_ELSEWHERE if answered else LegOutcome.NO_ANSWER
+    legs = list(record.legs)
+    for i in open_legs:
+        if i == winner:
+            when = legs[i].answered_at or record.answered_at or end
+            legs[i] = replace(legs[i], answered_at=when, ended_at=end, outcome=LegOutcome.ANSWERED)
+        else:
+            legs[i] = replace(legs[i], ended_at=legs[i].ended_at or end, outcome=lost)
+    out = replace(record, legs=tuple(legs))
+    won = next((leg for leg in legs if leg.outcome is LegOutcome.ANSWERED), None)
+    if not answered or won is None:
+        return out
+    return replace(
+        out,
+        handled_by_ext=record.handled_by_ext or won.ext,
+        handled_by_group=record.handled_by_group or won.group,
+        handled_by_user=record.handled_by_user or won.user,
+    )
+
+
 # -- the patch codec: plain JSON-ready dicts (for the call log's journal) ----
 
 _TIMES = frozenset({"started_at", "answered_at", "ended_at"})

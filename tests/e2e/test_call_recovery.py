@@ -134,8 +134,9 @@ def test_call_ringing_through_a_controller_crash_is_adopted_and_logged_once(
         assert record["handled_by_ext"] == "101"
         assert record["direction"] == "inbound" and record["business_number"] == MAIN
         assert record["route"], record  # the first controller's routing is kept
-        # (The adopted call's legs stay as the first controller wrote them, still ringing:
-        # the new controller does not know them. Not asserted here.)
+        # The first controller wrote the legs; the adopted call's end closed them.
+        assert sorted(legs(record)) == [("101", "answered"), ("102", "answered-elsewhere")]
+        assert record["handled_by_group"] == "Dispatch"
         wait_for("journal emptied", lambda: system.journal.stat().st_size == 0)
 
         # A later call is routed normally by the new controller.

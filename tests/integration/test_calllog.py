@@ -275,6 +275,60 @@ async def test_removed_references_become_null_and_renames_follow(repo: SqlReposi
     assert await repo.get_call_by_key("n1:1.1") == found
 
 
+async def test_an_end_without_legs_closes_the_open_ones(repo: SqlRepository) -> None:
+    """A call adopted after a restart ends without legs: those written before are closed."""
+    ringing = (
+        leg("101", 1, None, user="Ann", group="Dispatch"),
+        leg("102", 1, None, user="Bob", group="Dispatch"),
+    )
+    end = {
+        "ended_at": at(64),
+        "answered_at": at(4),
+        "disposition": Disposition.ANSWERED,
+        "hangup_cause": "normal clearing (16)",
+        "handled_by_ext": "102",
+    }
+    missed = {"ended_at": at(64), "disposition": Disposition.MISSED}
+
+    def start(key: str, legs: tuple[CallLeg, ...] = ringing) -> CallPatch:
+        return CallPatch(key, {"started_at": T0, "caller": "+13125550199"}, legs)
+
+    await repo.apply_call_patches([start("n1:apart")])
+    await repo.apply_call_patches([CallPatch("n1:apart", end)])
+    await repo.apply_call_patches([start("n1:batch"), CallPatch("n1:batch", end)])
+    await repo.apply_call_patches([start("n1:missed"), CallPatch("n1:missed", missed)])
+    busy = replace(ringing[0], outcome=LegOutcome.BUSY)
+    await repo.apply_call_patches([start("n1:closed", (busy, ringing[1]))])
+    await repo.apply_call_patches([CallPatch("n1:closed", end), CallPatch("n1:closed", end)])
+    calls = {c.key: c for c in await repo.list_calls()}
+
+    for key in ("n1:apart", "n1:batch"):
+        found = calls[key]
+        assert [(x.ext, x.outcome, x.answered_at, x.ended_at) for x in found.legs] == [
+            ("101", LegOutcome.ANSWERED_ELSEWHERE, None, at(64)),
+            ("102", LegOutcome.ANSWERED, at(4), at(64)),
+        ]
+        assert (found.handled_by_ext, found.handled_by_group, found.handled_by_user) == (
+            "102",
+            "Dispatch",
+            "Bob",
+        )
+        assert_utc(found)
+    found = calls["n1:missed"]
+    assert [(x.outcome, x.ended_at) for x in found.legs] == [(LegOutcome.NO_ANSWER, at(64))] * 2
+    assert (found.handled_by_group, found.handled_by_user) == (None, None)
+    found = calls["n1:closed"]  # a leg with an outcome is left alone
+    assert [x.outcome for x in found.legs] == [LegOutcome.BUSY, LegOutcome.ANSWERED]
+    assert found.handled_by_user == "Bob"
+
+    # the user is linked by id (a rename follows), and the end applies again to the same
+    await repo.replace(BOB, replace(BOB, name="Robert"))
+    before = await repo.list_calls()
+    assert {c.handled_by_user for c in before} == {"Robert", None}
+    await repo.apply_call_patches([CallPatch("n1:apart", end)])
+    assert await repo.list_calls() == before
+
+
 async def test_removing_a_user_still_in_use_names_what_uses_it(repo: SqlRepository) -> None:
     await repo.add(Extension("101", "Ann", "pw"))
     patches = call_patches("n1:1.1", 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from pbx.core.calls import (
     LegKind,
     LegOutcome,
     apply,
+    close_open_legs,
     patch_from_dict,
     patch_to_dict,
 )
@@ -208,6 +210,88 @@ def test_apply_without_a_start_gives_neutral_values() -> None:
     assert record.started_at == datetime.fromtimestamp(0, UTC)
     assert record.disposition is Disposition.ANSWERED and record.legs == ()
     assert record.duration is None
+
+
+# -- closing the legs an end without legs left open (an adopted call) --------
+
+RINGING_101 = CallLeg(
+    "101", LegKind.SOFTPHONE, T0 + timedelta(seconds=1), user="Ann", ext="101", group="Dispatch"
+)
+RINGING_CELL = replace(LEG_CELL, ended_at=None, outcome=None)
+ADOPTED_START = CallPatch(START.key, START.values, legs=(RINGING_CELL, RINGING_101))
+T_ANSWER = T0 + timedelta(seconds=5)
+T_END = T0 + timedelta(seconds=95)
+
+
+def adopted_end(answered: bool, **values: object) -> CallRecord:
+    end: dict[str, object] = {
+        "ended_at": T_END,
+        "answered_at": T_ANSWER if answered else None,
+        "disposition": Disposition.ANSWERED if answered else Disposition.MISSED,
+        "hangup_cause": "normal clearing (16)",
+    }
+    if answered:
+        end["handled_by_ext"] = "101"
+    record = fold(ADOPTED_START, CallPatch(START.key, {**end, **values}))
+    assert record is not None
+    return record
+
+
+def test_close_open_legs_of_an_answered_call() -> None:
+    closed = close_open_legs(adopted_end(answered=True))
+    assert closed.legs == (
+        replace(RINGING_CELL, ended_at=T_END, outcome=LegOutcome.ANSWERED_ELSEWHERE),
+        replace(RINGING_101, answered_at=T_ANSWER, ended_at=T_END, outcome=LegOutcome.ANSWERED),
+    )
+    assert (closed.handled_by_ext, closed.handled_by_group, closed.handled_by_user) == (
+        "101",
+        "Dispatch",
+        "Ann",
+    )
+    assert close_open_legs(closed) == closed
+
+
+def test_close_open_legs_keeps_what_the_record_knows() -> None:
+    record = adopted_end(answered=True, handled_by_group="Sales", handled_by_user="Cat")
+    closed = close_open_legs(record)
+    assert (closed.handled_by_group, closed.handled_by_user) == ("Sales", "Cat")
+    assert closed.legs[1].outcome is LegOutcome.ANSWERED
+
+
+def test_close_open_legs_without_the_answering_ext() -> None:
+    # the ext is unknown: the only open leg answered; of several open legs none is guessed
+    unknown = replace(adopted_end(answered=True), handled_by_ext=None)
+    closed = close_open_legs(replace(unknown, legs=(LEG_CELL, RINGING_101)))
+    assert closed.legs[1].outcome is LegOutcome.ANSWERED
+    assert (closed.handled_by_ext, closed.handled_by_user) == ("101", "Ann")
+    both_open = close_open_legs(unknown)
+    assert [leg.outcome for leg in both_open.legs] == [LegOutcome.ANSWERED_ELSEWHERE] * 2
+    assert both_open.handled_by_user is None
+
+
+def test_close_open_legs_of_an_unanswered_call() -> None:
+    closed = close_open_legs(adopted_end(answered=False))
+    assert closed.legs == (
+        replace(RINGING_CELL, ended_at=T_END, outcome=LegOutcome.NO_ANSWER),
+        replace(RINGING_101, ended_at=T_END, outcome=LegOutcome.NO_ANSWER),
+    )
+    assert (closed.handled_by_ext, closed.handled_by_group, closed.handled_by_user) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_close_open_legs_leaves_closed_legs_and_calls_in_progress() -> None:
+    record = fold(START, ANSWER, END)
+    assert record is not None
+    assert close_open_legs(record) == record  # no open leg
+    partly = replace(adopted_end(answered=True), legs=(LEG_CELL, RINGING_101))
+    closed = close_open_legs(partly)
+    assert closed.legs[0] == LEG_CELL
+    assert closed.legs[1].outcome is LegOutcome.ANSWERED
+    ringing = fold(ADOPTED_START)
+    assert ringing is not None and close_open_legs(ringing) == ringing  # not ended
 
 
 def test_patches_refuse_unknown_fields() -> None:

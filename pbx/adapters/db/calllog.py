@@ -49,7 +49,8 @@ async def apply_patches(session: AsyncSession, patches: Iterable[CallPatch]) -> 
 
     A handful of statements per batch, not per patch: the calls, users,
     customers and jobs a batch refers to are looked up together, and the legs
-    of every call that got new ones are replaced together.
+    of every call that got new ones are replaced together. An end that comes
+    without legs closes the legs it would leave open (see `_close_open_legs`).
     """
     patches = list(patches)
     if not patches:
@@ -82,6 +83,56 @@ async def apply_patches(session: AsyncSession, patches: Iterable[CallPatch]) -> 
             for i, leg in enumerate(call_legs)
         )  # fmt: skip
         await session.flush()
+    ended = {p.key for p in patches if p.legs is None and p.values.get("ended_at") is not None}
+    if ended:
+        await _close_open_legs(session, [rows[key] for key in sorted(ended)])
+
+
+async def _close_open_legs(session: AsyncSession, ended: Sequence[CallRow]) -> None:
+    """Close the legs that ended calls left open (`calls.close_open_legs`).
+
+    An end that comes without legs (a call adopted after a restart) would leave
+    the legs written before it open; the legs of all such calls are read together.
+    """
+    by_id = {row.id: row for row in ended}
+    legs: dict[int, list[CallLegRow]] = defaultdict(list)
+    for chunk in _chunks(sorted(by_id)):
+        open_calls = sa.select(CallLegRow.call_id).where(
+            CallLegRow.call_id.in_(chunk), CallLegRow.outcome.is_(None)
+        )
+        found = await session.scalars(
+            sa.select(CallLegRow)
+            .where(CallLegRow.call_id.in_(open_calls))
+            .order_by(CallLegRow.call_id, CallLegRow.position)
+        )
+        for leg in found:
+            legs[leg.call_id].append(leg)
+    if not legs:
+        return
+    before = {
+        call_id: _record(
+            by_id[call_id], by_id[call_id].handled_by_user_name, [_leg(r) for r in rows]
+        )
+        for call_id, rows in legs.items()
+    }
+    closed = {call_id: calls.close_open_legs(record) for call_id, record in before.items()}
+    handled = ("handled_by_ext", "handled_by_group", "handled_by_user")
+    filled = {  # only what was unknown: a stored user keeps its id
+        call_id: {
+            name: getattr(record, name)
+            for name in handled
+            if getattr(record, name) != getattr(before[call_id], name)
+        }
+        for call_id, record in closed.items()
+    }
+    names = {values["handled_by_user"] for values in filled.values() if "handled_by_user" in values}
+    users = dict(await _lookup(session, UserRow.name, UserRow.id, names))
+    for call_id, record in closed.items():
+        for row, leg in zip(legs[call_id], record.legs, strict=True):
+            row.answered_at, row.ended_at, row.outcome = leg.answered_at, leg.ended_at, leg.outcome
+        call = by_id[call_id]
+        _set(call, call.key, filled[call_id], _References(users, set(), set()))
+    await session.flush()
 
 
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
