@@ -32,15 +32,17 @@ class AriCallChannel:
         except AriError as exc:
             _unless_gone(exc, channel_id, context)
 
-    async def ring(self, channel_id: str, dial: str, caller_id: str | None) -> None:
+    async def ring(
+        self, channel_id: str, dial: str, caller_id: str | None, from_trunk: bool
+    ) -> None:
         try:
             await self.client.set_variable(channel_id, "PBX_DIAL", dial)
             if caller_id:
-                await self.client.set_variable(channel_id, "PBX_CID", caller_id)
+                await self.client.set_variable(channel_id, "CALLERID(num)", caller_id)
         except AriError as exc:
             _unless_gone(exc, channel_id, "ring")
             return
-        await self._continue(channel_id, "pbx-dial", "s")
+        await self._continue(channel_id, "pbx-dial", "inbound" if from_trunk else "internal")
 
     async def announce(self, channel_id: str, name: str) -> None:
         await self._continue(channel_id, "pbx-announce", name)

@@ -33,8 +33,12 @@ _EMPTY_INDEX = RoutingIndex.build(Directory(), RoutingOptions())
 class CallChannel(Protocol):
     """What call control asks of Asterisk for one call's channel."""
 
-    async def ring(self, channel_id: str, dial: str, caller_id: str | None) -> None:
-        """Continue the channel into the generated `pbx-dial` context with Dial(`dial`)."""
+    async def ring(
+        self, channel_id: str, dial: str, caller_id: str | None, from_trunk: bool
+    ) -> None:
+        """Continue the channel into the generated `pbx-dial` context with Dial(`dial`),
+        presenting `caller_id` when given; `from_trunk` calls go to the failsafe when the
+        wave ends unanswered and the controller is gone."""
         ...
 
     async def announce(self, channel_id: str, name: str) -> None:
@@ -290,7 +294,10 @@ class CallControl:
             elif isinstance(command, callflow.FetchRecording):
                 self.recordings.submit(command.key, command.name, command.when)
             elif isinstance(command, callflow.Dial):
-                self._spawn(self.channel.ring(channel_id, command.args, command.caller_id))
+                from_trunk = state.plan.direction is Direction.INBOUND
+                self._spawn(
+                    self.channel.ring(channel_id, command.args, command.caller_id, from_trunk)
+                )
             elif isinstance(command, callflow.Announce):
                 self._spawn(self.channel.announce(channel_id, command.name))
             elif isinstance(command, callflow.Hangup):

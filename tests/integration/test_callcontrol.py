@@ -10,6 +10,7 @@ from pbx.core.callflow import CallEnded
 from pbx.core.calls import CallPatch, Disposition
 from pbx.core.routing import RoutingIndex
 from pbx.services.callcontrol import CallControl, Entered, LiveChannel, PresenceBook
+from tests.unit.test_callflow import INDEX, MAIN
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -18,8 +19,10 @@ class Channel:
     def __init__(self) -> None:
         self.done: list[tuple[str, ...]] = []
 
-    async def ring(self, channel_id: str, dial: str, caller_id: str | None) -> None:
-        self.done.append(("ring", channel_id, dial))
+    async def ring(
+        self, channel_id: str, dial: str, caller_id: str | None, from_trunk: bool
+    ) -> None:
+        self.done.append(("ring", channel_id, dial, "trunk" if from_trunk else "phone"))
 
     async def announce(self, channel_id: str, name: str) -> None:
         self.done.append(("announce", channel_id, name))
@@ -48,6 +51,10 @@ class NotLoaded:
     index: RoutingIndex | None = None
 
 
+class Loaded:
+    index: RoutingIndex | None = INDEX
+
+
 async def run_with(control: CallControl, action: Callable[[], None]) -> None:
     task = asyncio.create_task(control.run())
     await asyncio.sleep(0)
@@ -56,9 +63,9 @@ async def run_with(control: CallControl, action: Callable[[], None]) -> None:
     task.cancel()
 
 
-def make() -> tuple[CallControl, Channel, Sink]:
+def make(directory: NotLoaded | Loaded | None = None) -> tuple[CallControl, Channel, Sink]:
     channel, sink = Channel(), Sink()
-    control = CallControl(channel, NotLoaded(), PresenceBook(), sink, NoRecordings(),
+    control = CallControl(channel, directory or NotLoaded(), PresenceBook(), sink, NoRecordings(),
                           clock=lambda: NOW)  # fmt: skip
     control.node = "node"
     return control, channel, sink
@@ -90,3 +97,19 @@ async def test_an_unknown_call_back_from_ringing_goes_to_the_failsafe_not_away()
     control.on_end("1.7", CallEnded(NOW, "ANSWER", "103", answered_ms=1000))
     (patch,) = sink.patches  # its end is still logged
     assert patch.key == "node:1.7" and patch.values["handled_by_ext"] == "103"
+
+
+async def test_a_wave_says_whether_the_call_came_from_the_trunk() -> None:
+    """Only a call from the trunk goes to the failsafe if its wave ends with the controller gone."""
+    control, channel, _ = make(Loaded())
+    control.presence.replace_all({"PJSIP/101": "NOT_INUSE", "PJSIP/102": "NOT_INUSE"})
+
+    def calls() -> None:
+        control.on_enter(Entered("1.1", "node", ("inbound", MAIN), "+13125550166"))
+        control.on_enter(Entered("1.2", "node", ("internal", "102"), "101"))
+
+    await run_with(control, calls)
+    assert sorted(channel.done) == [
+        ("ring", "1.1", "PJSIP/101&PJSIP/102,20,cU(pbx-record^pbx-1.1)", "trunk"),
+        ("ring", "1.2", "PJSIP/102,30,cU(pbx-record^pbx-1.2)", "phone"),
+    ]

@@ -210,6 +210,30 @@ async def test_applying_the_same_patches_again_changes_nothing(repo: SqlReposito
     assert [c.key for c in after] == ["n1:2.1", "n1:1.1"]
     assert all(len(c.legs) == 2 for c in after)
 
+async def test_one_batch_of_calls_at_different_stages(repo: SqlRepository) -> None:
+    """New and stored calls, each patch setting other columns, interleaved in one batch."""
+    one, two, three, four = (call_patches(f"n1:{i}.1", 100 * i) for i in range(1, 5))
+    await repo.apply_call_patches([one[0], two[0], *three[:2]])
+    await repo.apply_call_patches(
+        [
+            four[0],
+            one[1],
+            two[1],
+            CallPatch("n1:3.1", {"recording": 7, "ended_at": "not a time"}),
+            four[1],
+            two[2],
+            three[2],
+            four[2],
+        ]
+    )
+    stored = {c.key: c for c in await repo.list_calls()}
+    for key, patches in (("n1:1.1", one[:2]), ("n1:2.1", two), ("n1:4.1", four)):
+        assert stored[key] == expected(patches, stored[key].id), key
+    # a value of the wrong kind is dropped, one convertible is kept, the rest of the batch applies
+    assert stored["n1:3.1"] == replace(expected(three, stored["n1:3.1"].id), recording="7")
+    assert [len(c.legs) for c in stored.values()] == [2, 2, 2, 2]
+
+
 
 async def test_a_patch_for_an_unknown_call_gets_neutral_values(repo: SqlRepository) -> None:
     await repo.apply_call_patches([CallPatch("n1:9.9", {"disposition": Disposition.MISSED})])

@@ -194,7 +194,15 @@ def test_dialplan_enters_stasis_and_falls_back(files: dict[str, str]) -> None:
     assert '"${STASISSTATUS}" = "FAILED"' in plan
     inbound = plan.split("[pbx-failsafe-inbound]", 1)[1].split("\n[", 1)[0]
     assert "Dial(PJSIP/+14155550123@carrier,60)" in inbound
-    assert "exten => 101,1,Set(PBX_FAILSAFE=internal)\n same => n,Dial(PJSIP/101,30)" in plan
+    failsafe = "exten => 101,1,Set(CHANNEL(hangup_handler_wipe)=pbx-end,internal,1)\n"
+    assert failsafe + " same => n,Dial(PJSIP/101,30)" in plan
+    # a call the failsafe took is logged by the hangup handler of its kind
+    end = plan.split("[pbx-end]", 1)[1].split("\n[", 1)[0]
+    for kind in ("inbound", "internal"):
+        handler = end.split(f"exten => {kind},1,", 1)[1].split("exten =>", 1)[0]
+        assert "UserEvent(PbxCallEnd," in handler and "failsafe-calls.log" in handler
+    normal = end.split("exten => s,1,", 1)[1].split("exten =>", 1)[0]
+    assert "UserEvent(PbxCallEnd," in normal and "failsafe-calls.log" not in normal
 
 
 def _failsafe_inbound(templates: dict[str, str], directory: Directory, fallback: str) -> str:

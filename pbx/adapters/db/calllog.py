@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,8 @@ _MANDATORY = frozenset({"direction", "caller", "called", "started_at"})
 _TIMES = frozenset({"started_at", "answered_at", "ended_at"})
 _ENUMS: dict[str, type[StrEnum]] = {"direction": Direction, "disposition": Disposition}
 _IDS_PER_QUERY = 500
+_CALLS = cast(sa.Table, CallRow.__table__)
+_LEGS = cast(sa.Table, CallLegRow.__table__)
 
 
 # -- writing -------------------------------------------------------------
@@ -47,16 +49,20 @@ _IDS_PER_QUERY = 500
 async def apply_patches(session: AsyncSession, patches: Iterable[CallPatch]) -> None:
     """Apply `patches` in order: insert new calls, update only what each patch sets.
 
-    A handful of statements per batch, not per patch: the calls, users,
-    customers and jobs a batch refers to are looked up together, and the legs
-    of every call that got new ones are replaced together. An end that comes
-    without legs closes the legs it would leave open (see `_close_open_legs`).
+    A handful of Core statements per batch, not ORM objects per patch: the
+    calls, users, customers and jobs a batch refers to are looked up together,
+    new calls are inserted together, updates that set the same columns run as
+    one executemany, and the legs of every call that got new ones are replaced
+    together. An end that comes without legs closes the legs it would leave
+    open (see `_close_open_legs`).
     """
     patches = list(patches)
     if not patches:
         return
-    rows = await _rows_by_key(session, {p.key for p in patches})
+    found = await _calls_by_key(session, {p.key for p in patches})
     refs = await _References.load(session, patches)
+    inserts: dict[str, dict[str, Any]] = {}
+    updates: dict[str, dict[str, Any]] = {}
     legs: dict[str, tuple[CallLeg, ...]] = {}
     for patch in patches:
         values = {
@@ -64,39 +70,79 @@ async def apply_patches(session: AsyncSession, patches: Iterable[CallPatch]) -> 
             for name, value in patch.values.items()
             if not (name in _MANDATORY and value is None)
         }
-        row = rows.get(patch.key)
-        if row is None:
+        if patch.key in found:
+            updates.setdefault(patch.key, {}).update(_columns(patch.key, values, refs, None))
+        elif patch.key in inserts:
+            row = inserts[patch.key]
+            row.update(_columns(patch.key, values, refs, row))
+        else:
             record = calls.apply(None, CallPatch(patch.key, values))
             values = {name: getattr(record, name) for name in calls.PATCH_FIELDS}
-            row = rows[patch.key] = CallRow(key=patch.key)
-            session.add(row)
-        _set(row, patch.key, values, refs)
+            row = inserts[patch.key] = {"key": patch.key, **_EMPTY}
+            row.update(_columns(patch.key, values, refs, row))
         if patch.legs is not None:
             legs[patch.key] = patch.legs
-    await session.flush()
+    if inserts:
+        result = await session.execute(
+            sa.insert(_CALLS).returning(_CALLS.c.key, _CALLS.c.id),
+            list(inserts.values()),
+        )
+        for key, ident in result.all():
+            found[key] = (int(ident), inserts[key]["started_at"])
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for key, values in updates.items():
+        if values:
+            by_columns[tuple(sorted(values))].append({"_id": found[key][0], **values})
+    for rows in by_columns.values():
+        await session.execute(sa.update(_CALLS).where(_CALLS.c.id == sa.bindparam("_id")), rows)
     if legs:
-        ids = [rows[key].id for key in legs]
-        for chunk in _chunks(ids):
-            await session.execute(sa.delete(CallLegRow).where(CallLegRow.call_id.in_(chunk)))
-        session.add_all(
-            _leg_row(rows[key], i, leg) for key, call_legs in legs.items()
-            for i, leg in enumerate(call_legs)
-        )  # fmt: skip
-        await session.flush()
+        await _replace_legs(session, {found[key]: call_legs for key, call_legs in legs.items()})
     ended = {p.key for p in patches if p.legs is None and p.values.get("ended_at") is not None}
     if ended:
-        await _close_open_legs(session, [rows[key] for key in sorted(ended)])
+        await _close_open_legs(session, sorted(found[key][0] for key in ended))
 
 
-async def _close_open_legs(session: AsyncSession, ended: Sequence[CallRow]) -> None:
-    """Close the legs that ended calls left open (`calls.close_open_legs`).
+# A new call's columns before its patch is applied (every insert sets the same columns).
+_EMPTY: dict[str, Any] = {
+    "business_number": None,
+    "handled_by_ext": None,
+    "handled_by_group": None,
+    "handled_by_user_id": None,
+    "handled_by_user_name": None,
+    "customer_id": None,
+    "job_id": None,
+    "answered_at": None,
+    "ended_at": None,
+    "disposition": None,
+    "hangup_cause": None,
+    "recording": None,
+    "route": "[]",
+}
+
+
+async def _replace_legs(
+    session: AsyncSession, legs: Mapping[tuple[int, datetime], Sequence[CallLeg]]
+) -> None:
+    """Replace the legs of each call (id, start) by the ones given."""
+    for chunk in _chunks(sorted(ident for ident, _ in legs)):
+        await session.execute(sa.delete(_LEGS).where(_LEGS.c.call_id.in_(chunk)))
+    rows = [
+        _leg_columns(ident, started_at, i, leg)
+        for (ident, started_at), call_legs in legs.items()
+        for i, leg in enumerate(call_legs)
+    ]
+    if rows:
+        await session.execute(sa.insert(_LEGS), rows)
+
+
+async def _close_open_legs(session: AsyncSession, ended: Sequence[int]) -> None:
+    """Close the legs that ended calls (by id) left open (`calls.close_open_legs`).
 
     An end that comes without legs (a call adopted after a restart) would leave
     the legs written before it open; the legs of all such calls are read together.
     """
-    by_id = {row.id: row for row in ended}
     legs: dict[int, list[CallLegRow]] = defaultdict(list)
-    for chunk in _chunks(sorted(by_id)):
+    for chunk in _chunks(ended):
         open_calls = sa.select(CallLegRow.call_id).where(
             CallLegRow.call_id.in_(chunk), CallLegRow.outcome.is_(None)
         )
@@ -105,10 +151,15 @@ async def _close_open_legs(session: AsyncSession, ended: Sequence[CallRow]) -> N
             .where(CallLegRow.call_id.in_(open_calls))
             .order_by(CallLegRow.call_id, CallLegRow.position)
         )
-        for leg in found:
-            legs[leg.call_id].append(leg)
+        for row in found:
+            legs[row.call_id].append(row)
     if not legs:
         return
+    by_id: dict[int, CallRow] = {}
+    for chunk in _chunks(sorted(legs)):
+        by_id.update((row.id, row) for row in await session.scalars(
+            sa.select(CallRow).where(CallRow.id.in_(chunk))
+        ))  # fmt: skip
     before = {
         call_id: _record(
             by_id[call_id], by_id[call_id].handled_by_user_name, [_leg(r) for r in rows]
@@ -131,7 +182,10 @@ async def _close_open_legs(session: AsyncSession, ended: Sequence[CallRow]) -> N
         for row, leg in zip(legs[call_id], record.legs, strict=True):
             row.answered_at, row.ended_at, row.outcome = leg.answered_at, leg.ended_at, leg.outcome
         call = by_id[call_id]
-        _set(call, call.key, filled[call_id], _References(users, set(), set()))
+        for name, value in _columns(
+            call.key, filled[call_id], _References(users, set(), set()), None
+        ).items():
+            setattr(call, name, value)
     await session.flush()
 
 
@@ -140,11 +194,17 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + _IDS_PER_QUERY]
 
 
-async def _rows_by_key(session: AsyncSession, keys: Iterable[str]) -> dict[str, CallRow]:
-    found: dict[str, CallRow] = {}
+async def _calls_by_key(
+    session: AsyncSession, keys: Iterable[str]
+) -> dict[str, tuple[int, datetime]]:
+    """Id and start of the stored calls among `keys`."""
+    found: dict[str, tuple[int, datetime]] = {}
     for chunk in _chunks(sorted(keys)):
-        for row in await session.scalars(sa.select(CallRow).where(CallRow.key.in_(chunk))):
-            found[row.key] = row
+        result = await session.execute(
+            sa.select(CallRow.key, CallRow.id, CallRow.started_at).where(CallRow.key.in_(chunk))
+        )
+        for key, ident, started_at in result.all():
+            found[key] = (int(ident), started_at)
     return found
 
 
@@ -189,26 +249,35 @@ def _as(kind: type, value: Any) -> Any:
         return None
 
 
-def _set(row: CallRow, key: str, values: Mapping[str, Any], refs: _References) -> None:
+def _columns(
+    key: str, values: Mapping[str, Any], refs: _References, new: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The column values that set `values` on call `key`.
+
+    A value of the wrong kind is dropped with a warning; on a new call (`new`,
+    its columns so far) a mandatory one falls back to the neutral value.
+    """
+    out: dict[str, Any] = {}
     for name, value in values.items():
         try:
             if name == "handled_by_user":
-                row.handled_by_user_name = None if value is None else str(value)
-                row.handled_by_user_id = refs.users.get(_as(str, value))
+                out["handled_by_user_name"] = None if value is None else str(value)
+                out["handled_by_user_id"] = refs.users.get(_as(str, value))
             elif name == "customer_id":
                 ident = _as(int, value)
-                row.customer_id = ident if ident in refs.customers else None
+                out[name] = ident if ident in refs.customers else None
             elif name == "job_id":
                 ident = _as(int, value)
-                row.job_id = ident if ident in refs.jobs else None
+                out[name] = ident if ident in refs.jobs else None
             elif name == "route":
-                row.route = json.dumps([str(line) for line in value or ()])
+                out[name] = json.dumps([str(line) for line in value or ()])
             else:
-                setattr(row, name, _plain(name, value))
+                out[name] = _plain(name, value)
         except (TypeError, ValueError) as exc:
-            if name in _MANDATORY and getattr(row, name, None) is None:
-                setattr(row, name, _plain(name, getattr(calls.apply(None, CallPatch(key)), name)))
+            if name in _MANDATORY and new is not None and new.get(name) is None:
+                out[name] = _plain(name, getattr(calls.apply(None, CallPatch(key)), name))
             log.warning("call %s: %s %r dropped (%s)", key, name, value, exc)
+    return out
 
 
 def _plain(name: str, value: Any) -> Any:
@@ -224,20 +293,22 @@ def _plain(name: str, value: Any) -> Any:
     return str(value)
 
 
-def _leg_row(call: CallRow, position: int, leg: CallLeg) -> CallLegRow:
-    return CallLegRow(
-        call_id=call.id,
-        position=position,
-        target=str(leg.target),
-        kind=LegKind(leg.kind),
-        user_name=leg.user,
-        ext=leg.ext,
-        group_name=leg.group,
-        started_at=leg.started_at if isinstance(leg.started_at, datetime) else call.started_at,
-        answered_at=leg.answered_at,
-        ended_at=leg.ended_at,
-        outcome=None if leg.outcome is None else LegOutcome(leg.outcome),
-    )
+def _leg_columns(
+    call_id: int, call_started: datetime, position: int, leg: CallLeg
+) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "position": position,
+        "target": str(leg.target),
+        "kind": LegKind(leg.kind),
+        "user_name": leg.user,
+        "ext": leg.ext,
+        "group_name": leg.group,
+        "started_at": leg.started_at if isinstance(leg.started_at, datetime) else call_started,
+        "answered_at": leg.answered_at,
+        "ended_at": leg.ended_at,
+        "outcome": None if leg.outcome is None else LegOutcome(leg.outcome),
+    }
 
 
 # -- reading -------------------------------------------------------------
