@@ -55,6 +55,19 @@ AMI_SECURITY_FAILURES = (
 )
 # The AMI events the controller subscribes to (manager.conf event filter).
 AMI_EVENTS = ("ContactStatus", "DeviceStateChange", "UserEvent", "FullyBooted", *AMI_SECURITY_FAILURES)
+# AMI events Asterisk would build on every call (or registration) and nobody
+# reads: manager.conf `disabledevents` keeps Asterisk from making them at all
+# (an event filter only stops them at the session, after the work is done).
+AMI_DISABLED_EVENTS = (
+    "Newchannel", "Newstate", "Newexten", "NewCallerid", "NewConnectedLine",
+    "NewAccountCode", "VarSet", "DialBegin", "DialState", "DialEnd", "Hangup",
+    "HangupRequest", "SoftHangupRequest", "HangupHandlerPush", "HangupHandlerRun",
+    "HangupHandlerPop", "BridgeCreate", "BridgeEnter", "BridgeLeave", "BridgeDestroy",
+    "LocalBridge", "LocalOptimizationBegin", "LocalOptimizationEnd", "DTMFBegin",
+    "DTMFEnd", "Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop",
+    "MixMonitorStart", "MixMonitorStop", "RTCPSent", "RTCPReceived", "ExtensionStatus",
+    "ChallengeSent", "SuccessfulAuth",
+)  # fmt: skip
 
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _EXTENSION = re.compile(r"[0-9]{2,6}")
@@ -198,6 +211,7 @@ def _context(directory: Directory, options: RenderOptions) -> dict[str, object]:
         "country_code": str(country),
         "outbound_caller_id": caller_ids[0] if caller_ids else "",
         "ami_events": AMI_EVENTS,
+        "ami_disabled_events": AMI_DISABLED_EVENTS,
     }
 
 
