@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_TIMEOUT = 30.0  # one write that takes longer than this is abandoned and retried
 COMPACT_BYTES = 1 << 20  # rewrite a journal this big that never got empty under load
-LINGER = 0.25  # seconds patches gather before a write
+LINGER = 1.0  # seconds patches gather before a write
 
 
 def merge(patches: Iterable[CallPatch]) -> list[CallPatch]:
