@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pbx.core.calls import CallPatch, Direction, Disposition
+from pbx.core.calls import CallPatch, CallRecord, Direction, Disposition
 
 FIELDS = 9
 _UNREACHABLE = {"CHANUNAVAIL", "CONGESTION", "INVALIDARGS"}
@@ -85,3 +85,19 @@ def patch_from_line(line: str, node: str) -> CallPatch:
             "route": (f"controller unavailable: the dialplan's failsafe took the call, {what}",),
         },
     )
+
+
+# What the controller knew of a call before the failsafe took it over, and keeps.
+_KEPT = ("direction", "caller", "called", "business_number", "started_at")
+
+
+def continued(patch: CallPatch, record: CallRecord) -> CallPatch:
+    """`patch` (a failsafe line) for a call the controller had already logged as `record`.
+
+    The controller routed the call, then went away while it rang; the failsafe
+    took it from there. The record keeps how the call came in and its route,
+    and gets the failsafe's line added to the route and the end set.
+    """
+    values = {name: value for name, value in patch.values.items() if name not in _KEPT}
+    values["route"] = (*record.route, *patch.values.get("route", ()))
+    return CallPatch(patch.key, values, patch.legs)

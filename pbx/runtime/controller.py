@@ -171,7 +171,7 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
     )
     presence = PresenceBook()
     control = CallControl(AriCallChannel(client), directory, presence, writer, fetcher)
-    failsafe = FailsafeImporter(settings.failsafe_log, writer)
+    failsafe = FailsafeImporter(settings.failsafe_log, writer, repo.get_call_by_key)
     booted = asyncio.Event()
     state.refresh_directory = directory.poke
     try:
@@ -239,7 +239,7 @@ async def _run_ari(
     async def on_connect() -> None:
         # Asterisk kept no events while we were away: adopt or end the calls we lost track of.
         control.node = failsafe.node = await client.entity_id() or control.node
-        failsafe.import_once()
+        failsafe.wake()
         channels = await _live_channels(client)
         control.reconcile(channels)
         for bridge in await client.bridges():

@@ -252,3 +252,40 @@ def test_call_waiting_in_stasis_is_routed_by_the_next_controller(system: System)
     assert record["caller"] == STRANGER
     assert legs(record) == [("101", "answered")]
     assert record["answered_at"] and record["ended_at"]
+
+
+def test_a_wave_that_ends_after_the_controller_died_goes_to_the_fallback(system: System) -> None:
+    system.env["PBX_FALLBACK_NUMBER"] = "103"
+    base(system)
+    system.provision(
+        "group add Dispatch --strategy ring-all --members 101,102 --ring-timeout 5 --timeout 5",
+        f"number add {MAIN} --label Main --dest group:Dispatch",
+    )
+    first = system.start()
+    failsafe_log = system.home / "asterisk" / "spool" / "failsafe-calls.log"
+    with ExitStack() as stack:
+        ph = phones(stack, system, answer=("103",), ring=("101", "102"))
+        caller = Caller(lambda: inbound(system, hold=0.5, timeout=60))
+        wait_for("both members ring", lambda: ph["101"].incoming and ph["102"].incoming)
+        (started,) = wait_for("the call's first record", system.calls)
+        # The controller dies while the group rings; when the wave ends unanswered,
+        # the dialplan finds no controller and rings the fallback number.
+        system.kill(first)
+        result = caller.outcome()
+        assert result.answered, result.describe()
+        assert ph["103"].answered_calls == 1
+        assert ph["101"].answered_calls == 0 and ph["102"].answered_calls == 0
+        wait_for("the failsafe's line", failsafe_log.exists)
+        system.serve("controller2.log")
+        (record,) = system.wait_calls(1)
+    assert len(system.calls()) == 1
+    assert record["key"] == started["key"]
+    # The controller's record and route are kept; the failsafe's part is added.
+    assert record["started_at"] == started["started_at"] and record["caller"] == STRANGER
+    assert record["route"][: len(started["route"])] == started["route"]
+    assert "controller unavailable" in record["route"][-1]
+    assert (record["disposition"], record["handled_by_ext"]) == ("Answered", "103")
+    assert record["answered_at"] and record["ended_at"] >= record["answered_at"]
+    # The group's legs were left open; the fallback answered the call (`close_open_legs`).
+    assert sorted(legs(record)) == [("101", "answered-elsewhere"), ("102", "answered-elsewhere")]
+    assert not failsafe_log.exists()

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pbx.core.calls import Direction, Disposition, apply
-from pbx.core.failsafe import BadLine, patch_from_line
+from pbx.core.calls import CallPatch, Direction, Disposition, apply
+from pbx.core.failsafe import BadLine, continued, patch_from_line
 
 START = 1_795_000_000
 END = START + 42
@@ -104,3 +104,26 @@ def test_answered_time_longer_than_the_call_is_clamped() -> None:
 def test_lines_that_cannot_be_read(text: str, reason: str) -> None:
     with pytest.raises(BadLine, match=reason):
         patch_from_line(text, "n")
+
+
+def test_a_call_the_controller_had_routed_keeps_how_it_came_in_and_its_route() -> None:
+    routed = apply(
+        None,
+        CallPatch(
+            f"node1:{START}.17",
+            {
+                "direction": Direction.INBOUND,
+                "caller": "+13125550142",
+                "called": "+13125550100",
+                "business_number": "+13125550100",
+                "started_at": at(START) + timedelta(milliseconds=250),
+                "handled_by_group": "Dispatch",
+                "route": ("in business hours", "ring group Dispatch (ring-all)"),
+            },
+        ),
+    )
+    record = apply(routed, continued(patch_from_line(line(status="NOANSWER"), "node1"), routed))
+    assert record.started_at == routed.started_at  # the controller's instant, not the second
+    assert record.handled_by_group == "Dispatch"
+    assert record.route[:2] == routed.route and "failsafe" in record.route[2]
+    assert (record.disposition, record.ended_at) == (Disposition.MISSED, at(END))
