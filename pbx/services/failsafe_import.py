@@ -82,7 +82,7 @@ class FailsafeImporter:
         return count
 
     async def _as_continued(self, patch: CallPatch) -> CallPatch:
-        if self.known is None or not self._lookups:
+        if self.known is None or not self._lookups:  # none, or one failed in this pass
             return patch
         try:
             async with asyncio.timeout(LOOKUP_TIMEOUT):

@@ -86,6 +86,15 @@ def render_scenario(name: str, target: Path, **values: str) -> Path:
     return target
 
 
+def _spawn_sipp(command: list[str], workdir: Path) -> subprocess.Popen[bytes]:
+    """A SIPp process of its own session, running in `workdir` (its output in sipp.out)."""
+    with open(workdir / "sipp.out", "wb") as out:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            cwd=workdir, start_new_session=True,
+        )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class CallResult:
     """What a `call()` saw: answered, hung up cleanly (by whom), SIPp's exit code, its folder."""
@@ -244,11 +253,7 @@ class SippPhone:
             command += ["-oocsf", str(SCENARIOS / "ring.xml")]
         elif self.answer_on_demand:
             command += ["-oocsf", str(SCENARIOS / "ring_answer.xml")]
-        with open(self.dir / "sipp.out", "wb") as out:
-            self.proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=self.dir, start_new_session=True,
-            )  # fmt: skip
+        self.proc = _spawn_sipp(command, self.dir)
         return self
 
     def wait_registered(self, timeout: float = 10.0) -> bool:
@@ -388,11 +393,7 @@ class Carrier:
             "-trace_logs", "-log_file", str(self.log_file),
             "-timeout", f"{int(self.hold)}s",
         ]  # fmt: skip
-        with open(self.dir / "sipp.out", "wb") as out:
-            self.proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=self.dir, start_new_session=True,
-            )  # fmt: skip
+        self.proc = _spawn_sipp(command, self.dir)
         return self
 
     @property

@@ -15,7 +15,7 @@ import pytest
 from pbx.adapters.templates import load_templates
 from pbx.core.errors import InvalidInput
 from pbx.core.model import BusinessNumber, Directory, Extension, Trunk, User
-from pbx.core.render import RenderOptions, custom_file_names, render
+from pbx.core.render import AMI_EVENTS, RenderOptions, custom_file_names, render
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -143,6 +143,14 @@ def test_ari_and_ami_listen_on_loopback_sip_on_bind(files: dict[str, str]) -> No
     assert section(files["pjsip.conf"], "transport-udp")["bind"] == "203.0.113.5:5070"
     rtp = section(files["rtp.conf"], "general")
     assert (rtp["rtpstart"], rtp["rtpend"]) == ("12000", "12999")
+
+
+def test_ami_never_disables_an_event_the_controller_reads(files: dict[str, str]) -> None:
+    disabled = section(files["manager.conf"], "general")["disabledevents"].split(",")
+    assert "Newexten" in disabled and "VarSet" in disabled
+    assert set(disabled).isdisjoint(AMI_EVENTS)
+    # what the controller's AMI actions list comes as events too
+    assert set(disabled).isdisjoint({"DeviceStateChange", "EndpointList", "ContactList"})
 
 
 def test_ipv6_bind_is_bracketed(templates: dict[str, str]) -> None:

@@ -102,22 +102,13 @@ async def apply_patches(session: AsyncSession, patches: Iterable[CallPatch]) -> 
         await _close_open_legs(session, sorted(found[key][0] for key in ended))
 
 
-# A new call's columns before its patch is applied (every insert sets the same columns).
+# A new call's columns before its patch is applied, so that every insert of a
+# batch sets the same columns (a value of the wrong kind is dropped, not set).
 _EMPTY: dict[str, Any] = {
-    "business_number": None,
-    "handled_by_ext": None,
-    "handled_by_group": None,
-    "handled_by_user_id": None,
-    "handled_by_user_name": None,
-    "customer_id": None,
-    "job_id": None,
-    "answered_at": None,
-    "ended_at": None,
-    "disposition": None,
-    "hangup_cause": None,
-    "recording": None,
-    "route": "[]",
-}
+    column.name: None
+    for column in _CALLS.columns
+    if column.name not in {"id", "key", "created_at", "updated_at", *_MANDATORY}
+} | {"route": "[]"}
 
 
 async def _replace_legs(
