@@ -55,6 +55,9 @@ def update(
     role: str | None = typer.Option(None, "--role"),
     oncall_write: bool | None = typer.Option(None, "--oncall-write/--no-oncall-write"),
     active: bool | None = typer.Option(None, "--active/--inactive"),
+    notify: str | None = typer.Option(
+        None, "--notify", help="Voicemail notifications: email,sms,push (or none)."
+    ),
 ) -> None:
     """Change a team member."""
     user = with_directory(
@@ -66,6 +69,7 @@ def update(
             role=role,
             oncall_write=oncall_write,
             active=active,
+            notify=notify,
         )
     )
     done(f"updated user '{user.name}'")

@@ -6,6 +6,9 @@ need=()
 command -v sipp >/dev/null || need+=(sip-tester)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v runuser >/dev/null || need+=(util-linux)
+# Speech for the voicemail tests and benchmark (flite voices), audio conversion (sox).
+command -v flite >/dev/null || need+=(flite)
+command -v sox >/dev/null || need+=(sox)
 if ! command -v asterisk >/dev/null; then
   command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 fi

@@ -483,6 +483,27 @@ class Ami:
         items = await self._list("DeviceStateList", "DeviceStateChange", "no devices")
         return {_text(m, "Device"): _text(m, "State") for m in items}
 
+    async def message_waiting(self, endpoint: str, new: int, old: int) -> None:
+        """Light (or clear) a phone's message-waiting lamp: a message-summary NOTIFY (RFC 3842).
+
+        Sent with PJSIPNotify to every contact of `endpoint`; an endpoint with
+        no registered contact raises AmiError.
+        """
+        body = [f"Messages-Waiting: {'yes' if new else 'no'}", f"Voice-Message: {new}/{old} (0/0)"]
+        answer = await self._action(
+            {
+                "Action": "PJSIPNotify",
+                "Endpoint": endpoint,
+                "Variable": [
+                    "Event=message-summary",
+                    "Content-Type=application/simple-message-summary",
+                    *(f"Content={line}" for line in body),
+                ],
+            }  # type: ignore[dict-item]
+        )
+        if _text(answer, "Response") != "Success":
+            raise AmiError(f"AMI: PJSIPNotify to {endpoint} failed: {_text(answer, 'Message')}")
+
     async def reload(self) -> None:
         """Reload every module's configuration (PJSIP, dialplan, ARI, ...).
 

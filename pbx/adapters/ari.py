@@ -109,10 +109,28 @@ class OtherEvent:
     data: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
 
-AriEvent = StasisStart | StasisEnd | ChannelDestroyed | ApplicationReplaced | OtherEvent
+@dataclass(frozen=True)
+class RecordingEnded:
+    """A live recording stopped (RecordingFinished, or RecordingFailed when `failed`)."""
+
+    name: str
+    failed: bool = False
+    type: str = "RecordingFinished"
+
+
+AriEvent = (
+    StasisStart | StasisEnd | ChannelDestroyed | ApplicationReplaced | RecordingEnded | OtherEvent
+)
 
 # What the controller subscribes to (ARI application event filter): few events per call.
-CALL_EVENTS = ("StasisStart", "StasisEnd", "ChannelDestroyed", "ApplicationReplaced")
+CALL_EVENTS = (
+    "StasisStart",
+    "StasisEnd",
+    "ChannelDestroyed",
+    "ApplicationReplaced",
+    "RecordingFinished",  # voicemail messages
+    "RecordingFailed",
+)
 
 
 def parse_event(data: Mapping[str, Any]) -> AriEvent:
@@ -135,6 +153,10 @@ def parse_event(data: Mapping[str, Any]) -> AriEvent:
         )
     if kind == "ApplicationReplaced":
         return ApplicationReplaced()
+    if kind in ("RecordingFinished", "RecordingFailed"):
+        recording = data.get("recording") or {}
+        name = str(recording.get("name", "")) if isinstance(recording, dict) else ""
+        return RecordingEnded(name, failed=kind == "RecordingFailed", type=kind)
     return OtherEvent(kind, data)
 
 
@@ -358,6 +380,53 @@ class AriClient:
             extension=extension,
             priority=priority,
         )
+
+    async def answer(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/answer")
+
+    async def play(self, channel_id: str, media: str) -> None:
+        """Queue `media` (e.g. `sound:vm-intro`) on the channel; later operations wait for it."""
+        await self.request("POST", f"/channels/{channel_id}/play", media=media)
+
+    async def record(
+        self, channel_id: str, name: str, *, max_seconds: int, silence_seconds: int
+    ) -> None:
+        """Record the channel into stored recording `name` (WAV) after a beep; `#` ends it."""
+        await self.request(
+            "POST",
+            f"/channels/{channel_id}/record",
+            name=name,
+            format="wav",
+            maxDurationSeconds=max_seconds,
+            maxSilenceSeconds=silence_seconds,
+            ifExists="overwrite",
+            beep=True,
+            terminateOn="#",
+        )
+
+    async def originate(
+        self,
+        endpoint: str,
+        *,
+        context: str,
+        extension: str,
+        caller_id: str,
+        timeout: int,
+        variables: Mapping[str, str],
+    ) -> str:
+        """Call `endpoint`; once it answers it runs the dialplan at context,extension. Returns the id."""
+        found = await self.request(
+            "POST",
+            "/channels",
+            json_body={"variables": dict(variables)},
+            endpoint=endpoint,
+            context=context,
+            extension=extension,
+            priority=1,
+            callerId=caller_id,
+            timeout=timeout,
+        )
+        return str((found or {}).get("id", "")) if isinstance(found, dict) else ""
 
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         """Hang the channel up; a channel that is already gone is not an error."""

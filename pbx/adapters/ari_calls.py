@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import shutil
+import time
+from pathlib import Path
 
 from pbx.adapters.ari import AriClient, AriError
+from pbx.core.callflow import Voicemail
+from pbx.core.voicemail import Message
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +30,9 @@ class AriCallChannel:
     its end arrives separately through the hangup handler.
     """
 
-    def __init__(self, client: AriClient) -> None:
+    def __init__(self, client: AriClient, sounds: str = "") -> None:
         self.client = client
+        self.sounds = sounds  # where Asterisk sees our sounds directory (greetings)
 
     async def _continue(self, channel_id: str, context: str, extension: str) -> None:
         try:
@@ -46,6 +54,21 @@ class AriCallChannel:
 
     async def announce(self, channel_id: str, name: str) -> None:
         await self._continue(channel_id, "pbx-announce", name)
+
+    async def voicemail(self, channel_id: str, command: Voicemail) -> None:
+        greeting = f"sound:{self.sounds}/{command.greeting}" if command.greeting else ""
+        try:
+            await self.client.answer(channel_id)
+            # Operations on a channel run in order: the recording starts after the greeting.
+            await self.client.play(channel_id, greeting or "sound:vm-intro")
+            await self.client.record(
+                channel_id,
+                command.name,
+                max_seconds=command.max_seconds,
+                silence_seconds=command.silence_seconds,
+            )
+        except AriError as exc:
+            _unless_gone(exc, channel_id, "voicemail")
 
     async def hangup(self, channel_id: str) -> None:
         await self.client.hangup(channel_id)
@@ -72,3 +95,45 @@ class AriRecordings:
 
     async def delete(self, name: str) -> None:
         await self.client.delete_stored_recording(name)
+
+
+class AriEscalationCalls:
+    """Emergency escalation calls: ring a technician, then play who called and the message.
+
+    The message's audio is copied into our sounds directory (`sounds_dir` on
+    this host, `sounds_view` as Asterisk sees it), where the dialplan's
+    `pbx-escalation` context plays it; copies older than a day are removed.
+    """
+
+    RING_SECONDS = 45
+    KEEP_SECONDS = 86400
+
+    def __init__(self, client: AriClient, sounds_dir: Path, sounds_view: str) -> None:
+        self.client = client
+        self.sounds_dir = sounds_dir
+        self.sounds_view = sounds_view
+
+    async def call(self, endpoint: str, message: Message, audio: Path) -> None:
+        name = f"msg-{message.id}"
+        await asyncio.to_thread(self._copy, audio, name)
+        digits = "".join(ch for ch in message.caller if ch.isdigit())
+        await self.client.originate(
+            endpoint,
+            context="pbx-escalation",
+            extension="s",
+            caller_id=f'"Emergency voicemail" <{message.caller or "pbx"}>',
+            timeout=self.RING_SECONDS,
+            variables={"PBX_FROM": digits, "PBX_MSG": f"{self.sounds_view}/pbx/{name}"},
+        )
+
+    def _copy(self, audio: Path, name: str) -> None:
+        folder = self.sounds_dir / "pbx"
+        folder.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        for old in folder.glob("msg-*.wav"):
+            if now - old.stat().st_mtime > self.KEEP_SECONDS:
+                old.unlink(missing_ok=True)
+        tmp = folder / f".{name}.tmp"
+        shutil.copyfile(audio, tmp)
+        os.chmod(tmp, 0o644)  # Asterisk may run as another user
+        os.replace(tmp, folder / f"{name}.wav")

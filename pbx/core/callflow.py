@@ -40,6 +40,8 @@ from pbx.core.routing import NoAnswer, Plan, RoutingIndex, Step, StepKind, Targe
 EXTENSION_RING_SECONDS = 30  # an extension or a user's phones
 NUMBER_RING_SECONDS = 30  # a forwarding / after-hours number
 OUTBOUND_RING_SECONDS = 60  # a call placed by one of our phones
+VOICEMAIL_MAX_SECONDS = 180  # the longest message a caller can leave
+VOICEMAIL_SILENCE_SECONDS = 8  # this much silence ends a message
 MIN_WAVE_SECONDS = 1
 
 # Q.850 causes worth naming in the call log.
@@ -73,6 +75,7 @@ class Phase(StrEnum):
     ROUTING = "routing"  # deciding the next step
     RINGING = "ringing"  # a wave is ringing (the channel is in Dial())
     ANNOUNCING = "announcing"  # playing a refusal
+    VOICEMAIL = "voicemail"  # greeting, beep, recording a message
     ENDING = "ending"  # the outcome is decided; waiting for the hangup
     DONE = "done"
 
@@ -109,7 +112,14 @@ class CallEnded:
     cause: int | None = None
 
 
-Event = DialEnded | CallEnded
+@dataclass(frozen=True)
+class MessageRecorded:
+    """The voicemail recording stopped (#, silence or the time limit; or the caller hung up)."""
+
+    at: datetime
+
+
+Event = DialEnded | CallEnded | MessageRecorded
 
 
 # -- commands -------------------------------------------------------------------
@@ -128,6 +138,17 @@ class Announce:
     """Continue the channel into `pbx-announce,<name>` (plays it, hangs up)."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    """Answer, play the box's greeting (None: the default one), beep, record message `name`."""
+
+    box: str
+    name: str
+    greeting: str | None
+    max_seconds: int = VOICEMAIL_MAX_SECONDS
+    silence_seconds: int = VOICEMAIL_SILENCE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -151,7 +172,21 @@ class FetchRecording:
     when: datetime
 
 
-Command = Dial | Announce | Hangup | Write | FetchRecording
+@dataclass(frozen=True)
+class SaveMessage:
+    """After the call: store Asterisk's recording `name` as a message in `box` (off the call path)."""
+
+    key: str
+    name: str
+    box: str
+    caller: str
+    received_at: datetime
+    business_number: str | None = None
+    customer_id: int | None = None
+    job_id: int | None = None
+
+
+Command = Dial | Announce | Voicemail | Hangup | Write | FetchRecording | SaveMessage
 
 
 # -- state ------------------------------------------------------------------------
@@ -175,6 +210,8 @@ class CallState:
     legs: tuple[CallLeg, ...] = ()
     route: tuple[str, ...] = ()
     recording: str | None = None  # recording name while a recorded wave rings
+    voicemail_box: str | None = None  # the box the call went to
+    voicemail_at: datetime | None = None  # when the greeting started
     adopted: bool = False  # found in Asterisk after a restart: routing state unknown
 
     @property
@@ -188,6 +225,7 @@ def adopt(key: str, plan: Plan, at: datetime) -> CallState:
 
 
 RECORDING_PREFIX = "pbx-"
+MESSAGE_PREFIX = "pbxvm-"
 
 
 def recording_name(key: str) -> str:
@@ -199,11 +237,19 @@ def recording_name(key: str) -> str:
     return RECORDING_PREFIX + key.rsplit(":", 1)[-1]
 
 
-def recording_channel(name: str) -> str | None:
-    """The caller channel's uniqueid a recording name stands for (None if not one of ours)."""
-    if not name.startswith(RECORDING_PREFIX):
+def message_name(key: str) -> str:
+    """The name of a call's voicemail message on Asterisk: `pbxvm-<uniqueid>` (reversible too)."""
+    return MESSAGE_PREFIX + key.rsplit(":", 1)[-1]
+
+
+def recording_channel(name: str, prefix: str = RECORDING_PREFIX) -> str | None:
+    """The caller channel's uniqueid a recording (or with MESSAGE_PREFIX, message) name stands for.
+
+    None if the name is not one of ours.
+    """
+    if not name.startswith(prefix):
         return None
-    rest = name[len(RECORDING_PREFIX) :]
+    rest = name[len(prefix) :]
     return rest if rest and all(ch.isdigit() or ch == "." for ch in rest) else None
 
 
@@ -234,6 +280,11 @@ def step(state: CallState, event: Event, ctx: Context) -> tuple[CallState, list[
         return state, []
     if isinstance(event, CallEnded):
         return _ended(state, event)
+    if isinstance(event, MessageRecorded):
+        if state.phase is not Phase.VOICEMAIL:
+            return state, []
+        state = replace(state, phase=Phase.ENDING, outcome=Disposition.VOICEMAIL)
+        return _note(state, "end: message recorded"), [Announce("goodbye")]
     if state.phase is not Phase.RINGING:
         return state, []  # a late or repeated result: nothing is ringing
     state = _close_wave(state, event.at, _unanswered(event.status))
@@ -265,11 +316,11 @@ def _advance(state: CallState, at: datetime, ctx: Context) -> tuple[CallState, l
             outcome = Disposition.FAILED
             return replace(state, phase=Phase.ANNOUNCING, outcome=outcome), [Announce(current.name)]
         if current.kind is StepKind.VOICEMAIL:
-            return _voicemail(state, current.name)
+            return _voicemail(state, current.name, at, ctx)
         state, commands = _start_ring(state, current, at, ctx)
         if commands:
             return state, commands
-    return _exhausted(state)
+    return _exhausted(state, at, ctx)
 
 
 def _start_ring(
@@ -436,24 +487,30 @@ def _after_no_answer(
             return _end(state, Disposition.FAILED, f"the call could not be placed ({status})")
         return _advance(state, at, ctx)
     if current is not None and current.box:
-        return _voicemail(state, current.box)
+        return _voicemail(state, current.box, at, ctx)
     return _end(state, Disposition.MISSED, "nobody answered")
 
 
-def _exhausted(state: CallState) -> tuple[CallState, list[Command]]:
+def _exhausted(state: CallState, at: datetime, ctx: Context) -> tuple[CallState, list[Command]]:
     """No step left: the box of what rang first, else of the first ring step; else Missed."""
     rung = state.first_rung
     if rung is None:
         rung = next((s for s in state.plan.steps if s.kind is StepKind.RING and not s.skip), None)
     if rung is not None and rung.box:
-        return _voicemail(state, rung.box)
+        return _voicemail(state, rung.box, at, ctx)
     reason = "nobody answered" if state.first_rung else "nobody could be rung"
     return _end(state, Disposition.MISSED, reason)
 
 
-def _voicemail(state: CallState, box: str) -> tuple[CallState, list[Command]]:
-    # Voicemail boxes take messages from the next version on; until then the call ends Missed.
-    return _end(state, Disposition.MISSED, f"voicemail box {box} (not available yet)")
+def _voicemail(
+    state: CallState, box: str, at: datetime, ctx: Context
+) -> tuple[CallState, list[Command]]:
+    found = ctx.index.boxes.get(box)
+    if found is None:
+        return _end(state, Disposition.MISSED, f"voicemail box {box} no longer exists")
+    state = replace(state, phase=Phase.VOICEMAIL, voicemail_box=box, voicemail_at=at)
+    state = _note(state, f"voicemail box {box}")
+    return state, [Voicemail(box, message_name(state.key), found.greeting)]
 
 
 def _end(state: CallState, outcome: Disposition, reason: str) -> tuple[CallState, list[Command]]:
@@ -500,8 +557,20 @@ def _ended(state: CallState, event: CallEnded) -> tuple[CallState, list[Command]
         "handled_by_ext": _handled_ext(handled, winner),
         "handled_by_group": _handled_group(state, winner),
     }
+    commands: list[Command] = []
+    box = state.voicemail_box
+    if winner is None and box is not None and state.voicemail_at is not None:
+        disposition = values["disposition"] = Disposition.VOICEMAIL
+        values["voicemail_box"] = box
+        plan = state.plan
+        commands.append(
+            SaveMessage(
+                state.key, message_name(state.key), box, plan.caller, state.voicemail_at,
+                plan.business_number, plan.customer_id, plan.job_id,
+            )
+        )  # fmt: skip
     state = replace(state, phase=Phase.DONE, outcome=disposition)
-    commands: list[Command] = [Write(CallPatch(state.key, values, legs=state.legs))]
+    commands.insert(0, Write(CallPatch(state.key, values, legs=state.legs)))
     if recording is not None:
         commands.append(FetchRecording(state.key, recording, state.started_at))
     return state, commands

@@ -70,6 +70,7 @@ class CallRecord:
     routed to. `customer_id` / `job_id` link the caller's customer and its open
     job (LinkedCustomerId). `disposition` is None while the call is in progress.
     `recording` is the recording's path inside the recording store.
+    `voicemail_box` / `transcript`: the message left, when the call went to voicemail.
     """
 
     key: str
@@ -88,6 +89,8 @@ class CallRecord:
     disposition: Disposition | None = None
     hangup_cause: str | None = None
     recording: str | None = None
+    voicemail_box: str | None = None  # the box the caller left a message in
+    transcript: str | None = None  # of that message, once transcribed
     route: tuple[str, ...] = ()  # what routing decided, step by step, with reasons
     legs: tuple[CallLeg, ...] = ()
     id: int | None = None

@@ -64,6 +64,8 @@ class User:
     role: Role = Role.TECHNICIAN
     oncall_write: bool = False
     active: bool = True
+    # Where voicemail notifications reach this user: "email", "sms" (to mobile), "push".
+    notify: tuple[str, ...] = ("email",)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ class BusinessNumber:
     forward: str | None = None
     schedule: str | None = None
     record: bool = True  # record answered calls to this number
+    # Emergency keywords of messages left by callers of this number (None: the trade defaults).
+    keywords: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,10 @@ class VoicemailBox:
     name: str
     kind: BoxKind = BoxKind.SHARED
     members: tuple[str, ...] = ()
+    # Emergency keywords of its messages (None: the trade defaults); a message is
+    # checked against its box's and its business number's lists.
+    keywords: tuple[str, ...] | None = None
+    greeting: str | None = None  # a sound made by `pbx voicemail greeting` (None: the default)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pbx.core.model import (
     VoicemailBox,
 )
 from pbx.core.schedule import format_hours
+from pbx.core.voicemail import Message, TranscriptStatus
 
 
 def user(u: User) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def user(u: User) -> dict[str, Any]:
         "role": u.role.value,
         "oncall_write": u.oncall_write,
         "active": u.active,
+        "notify": list(u.notify),
     }
 
 
@@ -110,6 +112,11 @@ def trunk(t: Trunk, show_secrets: bool = False) -> dict[str, Any]:
 
 # -- the call log ------------------------------------------------------------
 # `tz` is where "local" times are shown (None: the system's local time zone).
+
+
+def iso_time(when: datetime) -> str:
+    """A moment in UTC, ISO 8601."""
+    return when.astimezone(UTC).isoformat()
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -211,6 +218,8 @@ def call(c: CallRecord, customer: str | None = None, job: str | None = None) -> 
         "disposition": None if c.disposition is None else c.disposition.value,
         "hangup_cause": c.hangup_cause,
         "recording": c.recording,
+        "voicemail_box": c.voicemail_box,
+        "transcript": c.transcript,
         "route": list(c.route),
         "legs": [call_leg(leg) for leg in c.legs],
     }
@@ -256,4 +265,51 @@ def call_detail(
         "recording": c.recording,
         "legs": [leg_line(leg, tz) for leg in c.legs],
         "route": list(c.route),
+    }
+
+
+def message(m: Message, customer: str | None = None) -> dict[str, Any]:
+    """A voicemail message in full (JSON and `pbx voicemail show`)."""
+    return {
+        "id": m.id,
+        "box": m.box,
+        "caller": m.caller or None,
+        "customer": customer if customer is not None else m.customer_id,
+        "job": m.job_id,
+        "number": m.business_number,
+        "received_at": _iso(m.received_at),
+        "duration": duration(m.duration),
+        "read": m.read,
+        "assigned_to": m.assigned_to,
+        "emergency": m.emergency,
+        "keywords": list(m.keywords),
+        "transcript_status": m.transcript_status.value,
+        "transcript": m.transcript,
+        "transcript_error": m.transcript_error,
+        "engine": m.engine,
+        "confidence": None if m.confidence is None else round(m.confidence, 3),
+        "audio": m.audio,
+        "call": m.call_key,
+    }
+
+
+def message_row(m: Message, customer: str | None = None, tz: tzinfo | None = None) -> dict[str, Any]:
+    """One line of `pbx voicemail list`."""
+    if m.transcript_status is TranscriptStatus.DONE:
+        text = m.transcript or ""
+    elif m.transcript_status is TranscriptStatus.FAILED:
+        text = f"(no transcript: {m.transcript_error})"
+    else:
+        text = "(transcribing)"
+    return {
+        "id": m.id,
+        "received": _local(m.received_at, tz, "%Y-%m-%d %H:%M"),
+        "box": m.box,
+        "from": m.caller or None,
+        "customer": customer,
+        "duration": duration(m.duration),
+        "new": not m.read,
+        "emergency": ", ".join(m.keywords) if m.keywords else None,
+        "assigned": m.assigned_to,
+        "transcript": text if len(text) <= 60 else text[:57] + "...",
     }

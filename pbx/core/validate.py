@@ -270,3 +270,18 @@ def port(field: str, s: str | int) -> int:
     if not 1 <= value <= 65535:
         raise InvalidInput(field, f"{value} is not a port number (1 to 65535)")
     return value
+
+
+NOTIFY_CHANNELS = ("email", "sms", "push")
+
+
+def notify_channels(s: str) -> tuple[str, ...]:
+    """Where a user's voicemail notifications go: a comma-separated subset of email, sms, push
+    ('' or 'none': nowhere)."""
+    if s.strip().lower() == "none":
+        return ()
+    items = tuple(item.lower() for item in csv_list("notify", s, allow_empty=True))
+    for item in items:
+        if item not in NOTIFY_CHANNELS:
+            raise InvalidInput("notify", f"unknown channel {item!r} (email, sms or push)")
+    return items

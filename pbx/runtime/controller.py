@@ -16,9 +16,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Literal
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from pbx.adapters import asterisk_process
 from pbx.adapters.ami import (
     Ami,
     AmiError,
@@ -28,22 +30,31 @@ from pbx.adapters.ami import (
     RegistrationEvent,
     SecurityEvent,
 )
-from pbx.adapters.ari import AriClient, AriError, AriEvent, StasisStart
-from pbx.adapters.ari_calls import AriCallChannel, AriRecordings
+from pbx.adapters.ari import AriClient, AriError, AriEvent, RecordingEnded, StasisStart
+from pbx.adapters.ari_calls import AriCallChannel, AriEscalationCalls, AriRecordings
 from pbx.adapters.backoff import Backoff
+from pbx.adapters.db.outbox import SqlOutbox
 from pbx.adapters.db.repository import SqlRepository, open_repository
+from pbx.adapters.email_sender import SmtpSender
 from pbx.adapters.journal import Journal
 from pbx.adapters.recordings import RecordingStore
+from pbx.adapters.webhook_sender import WebhookSender
 from pbx.api.app import ApiState, make_app
 from pbx.core.callflow import CallEnded
 from pbx.core.errors import InvalidInput
+from pbx.core.notifications import Channel
 from pbx.core.routing import RoutingOptions
 from pbx.runtime.settings import Settings, load_settings
 from pbx.services.callcontrol import CallControl, Entered, LiveChannel, PresenceBook
 from pbx.services.calllog import CallLogWriter
 from pbx.services.directory_cache import DirectoryCache
+from pbx.services.escalation import AfterTranscript
 from pbx.services.failsafe_import import FailsafeImporter
+from pbx.services.lamps import MessageLamps
+from pbx.services.message_save import MessageSaver
+from pbx.services.notifier import Notifier, Sender
 from pbx.services.recording_fetch import RecordingFetcher
+from pbx.services.transcription import Transcriber, WorkerDecoder
 
 log = logging.getLogger("pbx.runtime.controller")  # also when run with -m
 
@@ -166,19 +177,46 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
     )
     directory = DirectoryCache(repo, options)
     writer = CallLogWriter(repo, Journal(settings.call_journal))
-    fetcher = RecordingFetcher(
-        AriRecordings(client), RecordingStore(settings.recordings_dir), writer
-    )
+    store = RecordingStore(settings.recordings_dir)
+    fetcher = RecordingFetcher(AriRecordings(client), store, writer)
     presence = PresenceBook()
-    control = CallControl(AriCallChannel(client), directory, presence, writer, fetcher)
+    sounds_dir = settings.asterisk_dir / "sounds"
+    sounds_view = asterisk_process.locate(settings).asterisk_dir_view + "/sounds"
+    lamps = MessageLamps(repo.unread_counts, directory)
+    session = aiohttp.ClientSession()
+    notifier = Notifier(SqlOutbox(repo), _senders(settings, session), store.path)
+    decoder = WorkerDecoder(settings.stt_engine, settings.vosk_model)
+    calls = (
+        AriEscalationCalls(client, sounds_dir, sounds_view) if settings.escalate_by_call else None
+    )
+    after = AfterTranscript(directory, notifier, repo, calls, store.path, presence.presence)
+    transcriber = Transcriber(repo, store.path, decoder, directory, writer, after)
+
+    def stored(_message: object) -> None:
+        transcriber.wake()
+        lamps.wake()
+
+    saver = MessageSaver(AriRecordings(client), store, repo, writer, on_stored=stored)
+    control = CallControl(
+        AriCallChannel(client, sounds_view), directory, presence, writer, fetcher, saver
+    )
     failsafe = FailsafeImporter(settings.failsafe_log, writer, repo.get_call_by_key)
     booted = asyncio.Event()
-    state.refresh_directory = directory.poke
+
+    def refresh() -> None:
+        directory.poke()
+        lamps.wake()
+
+    state.refresh_directory = refresh
     try:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(directory.run(), name="directory")
             tasks.create_task(writer.run(), name="call-log")
             tasks.create_task(fetcher.run(), name="recordings")
+            tasks.create_task(saver.run(), name="voicemail")
+            tasks.create_task(transcriber.run(), name="transcription")
+            tasks.create_task(notifier.run(), name="notifications")
+            tasks.create_task(lamps.run(), name="lamps")
             tasks.create_task(control.run(), name="call-control")
             tasks.create_task(failsafe.run(), name="failsafe-log")
             tasks.create_task(_load_stats(repo, control), name="ring-stats")
@@ -188,18 +226,21 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
             tasks.create_task(
                 _once(
                     directory.loaded,
-                    lambda: _run_ari(client, control, fetcher, failsafe, state.ari, booted),
+                    lambda: _run_ari(client, control, fetcher, saver, failsafe, state.ari, booted),
                 ),
                 name="ari",
             )
             tasks.create_task(
-                _run_ami(settings, client, control, presence, state.ami, booted), name="ami"
+                _run_ami(settings, client, control, presence, lamps, state.ami, booted),
+                name="ami",
             )
     finally:
         state.refresh_directory = None
         with contextlib.suppress(Exception):
             await writer.flush(2.0)
         writer.close()
+        decoder.close()
+        await session.close()
         await client.close()
         await repo.close()
 
@@ -232,6 +273,7 @@ async def _run_ari(
     client: AriClient,
     control: CallControl,
     fetcher: RecordingFetcher,
+    saver: MessageSaver,
     failsafe: FailsafeImporter,
     connected: asyncio.Event,
     booted: asyncio.Event,
@@ -246,6 +288,7 @@ async def _run_ari(
             if not bridge.get("channels"):
                 await client.destroy_bridge(str(bridge.get("id")))
         await fetcher.sweep(control.node, {c.id for c in channels})
+        await saver.sweep(control.node, {c.id for c in channels})
         log.debug("ARI: %d channel(s) up at (re)connection", len(channels))
 
     async def on_event(event: AriEvent) -> None:
@@ -253,6 +296,8 @@ async def _run_ari(
             ch = event.channel
             node = event.asterisk_id or control.node
             control.on_enter(Entered(ch.id, node, event.args, ch.caller))
+        elif isinstance(event, RecordingEnded):
+            control.on_recorded(event.name)
 
     await client.run(on_event, connected, on_connect=on_connect, wake=booted)
 
@@ -262,6 +307,7 @@ async def _run_ami(
     client: AriClient,
     control: CallControl,
     presence: PresenceBook,
+    lamps: MessageLamps,
     connected: asyncio.Event,
     booted: asyncio.Event,
 ) -> None:
@@ -276,6 +322,7 @@ async def _run_ami(
             continue
         log.info("AMI: %s to %s:%d", backoff.connected(), host, settings.ami_port)
         connected.set()
+        lamps.attach(ami)
         try:
             events = ami.events()  # subscribe before the snapshots
             presence.replace_all(await ami.device_states())
@@ -297,6 +344,8 @@ async def _run_ami(
                     presence.update(event.device, event.state)
                 elif isinstance(event, RegistrationEvent):
                     _note(known, (event.endpoint, event.uri), event.state)
+                    if event.state == "registered":
+                        lamps.forget(event.endpoint)
                 elif isinstance(event, BootedEvent):
                     booted.set()  # ARI: reconnect now rather than after the backoff
                 elif isinstance(event, SecurityEvent):
@@ -310,8 +359,30 @@ async def _run_ami(
             ended = "AMI: session ended"
         finally:
             connected.clear()
+            lamps.attach(None)
             await ami.close()
         await backoff.lost(ended)  # a stopping Asterisk still accepts, then refuses logins
+
+
+def _senders(settings: Settings, session: aiohttp.ClientSession) -> dict[Channel, Sender]:
+    """A sender for every notification channel the settings configure."""
+    senders: dict[Channel, Sender] = {}
+    if settings.smtp_host:
+        senders[Channel.EMAIL] = SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            sender=settings.smtp_from,
+            tls=settings.smtp_tls,
+        )
+    for channel, url in (
+        (Channel.SMS, settings.sms_webhook_url),
+        (Channel.PUSH, settings.push_webhook_url),
+    ):
+        if url:
+            senders[channel] = WebhookSender(session, url, settings.webhook_secret)
+    return senders
 
 
 def _ended(event: CallEndEvent) -> CallEnded:

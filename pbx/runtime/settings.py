@@ -36,9 +36,18 @@ ENV_NAMES = {
     "PBX_ALLOW_INTERNATIONAL": "allow_international",
     "PBX_MAIN_NUMBER": "main_number",
     "PBX_LOG_LEVEL": "log_level",
+    "PBX_SMTP_HOST": "smtp_host",
+    "PBX_SMTP_PORT": "smtp_port",
+    "PBX_SMTP_FROM": "smtp_from",
+    "PBX_SMTP_TLS": "smtp_tls",
+    "PBX_SMS_WEBHOOK_URL": "sms_webhook_url",
+    "PBX_PUSH_WEBHOOK_URL": "push_webhook_url",
+    "PBX_STT_ENGINE": "stt_engine",
+    "PBX_VOSK_MODEL": "vosk_model",
+    "PBX_ESCALATE_BY_CALL": "escalate_by_call",
 }
 
-SECRET_FIELDS = ("ari_password", "ami_secret", "api_token")
+SECRET_FIELDS = ("ari_password", "ami_secret", "api_token", "webhook_secret")
 
 
 def default_home() -> Path:
@@ -85,6 +94,22 @@ class Settings:
     # first active business number.
     main_number: str = ""
     log_level: str = "INFO"
+    # Notifications. Email is off while smtp_host is empty; smtp_tls: none, starttls or tls.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_tls: str = "none"
+    # JSON POSTs signed with HMAC-SHA256 (webhook_secret) to SMS and push gateways; empty = off.
+    sms_webhook_url: str = ""
+    push_webhook_url: str = ""
+    webhook_secret: str = ""
+    # Transcription: engine "" = vosk when vosk_model is set, else pocketsphinx.
+    stt_engine: str = ""
+    vosk_model: str = ""
+    # An emergency voicemail also rings the technician's phones and plays the message.
+    escalate_by_call: bool = True
 
     @property
     def config_file(self) -> Path:

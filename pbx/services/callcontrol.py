@@ -45,6 +45,11 @@ class CallChannel(Protocol):
         """Continue the channel into `pbx-announce,<name>` (announcement, then hangup)."""
         ...
 
+    async def voicemail(self, channel_id: str, command: callflow.Voicemail) -> None:
+        """Answer, play the greeting, beep and record the message (stored recording
+        `command.name`); the recording's end is reported through `CallControl.on_recorded`."""
+        ...
+
     async def hangup(self, channel_id: str) -> None:
         """Hang the channel up (gone already is fine)."""
         ...
@@ -63,6 +68,12 @@ class PatchSink(Protocol):
 class RecordingSink(Protocol):
     def submit(self, key: str, name: str, when: datetime) -> None:
         """Queue the fetch of Asterisk's recording `name` for call `key`; never blocks."""
+        ...
+
+
+class MessageSink(Protocol):
+    def submit(self, message: callflow.SaveMessage) -> None:
+        """Queue the storing of a voicemail message left on Asterisk; never blocks."""
         ...
 
 
@@ -137,6 +148,7 @@ class CallControl:
         presence: PresenceBook,
         calls: PatchSink,
         recordings: RecordingSink,
+        messages: MessageSink,
         *,
         clock: Callable[[], datetime] = _now,
         rng: random.Random | None = None,
@@ -146,6 +158,7 @@ class CallControl:
         self.presence = presence
         self.calls = calls
         self.recordings = recordings
+        self.messages = messages
         self.clock = clock
         self.rng = rng or random.Random()
         self.sessions: dict[str, CallState] = {}
@@ -207,6 +220,14 @@ class CallControl:
             log.debug("end of call %s, which is not ours", channel_id)
             return
         self._step(channel_id, state, ended)
+
+    def on_recorded(self, name: str) -> None:
+        """A recording stopped: when it is a call's voicemail message, the message is complete."""
+        channel_id = callflow.recording_channel(name, callflow.MESSAGE_PREFIX)
+        state = self.sessions.get(channel_id or "")
+        if channel_id is None or state is None:
+            return
+        self._step(channel_id, state, callflow.MessageRecorded(self.clock()))
 
     def reconcile(self, channels: list[LiveChannel]) -> None:
         """After a (re)connection, with every channel Asterisk has up.
@@ -293,6 +314,10 @@ class CallControl:
                 self.calls.submit(command.patch)
             elif isinstance(command, callflow.FetchRecording):
                 self.recordings.submit(command.key, command.name, command.when)
+            elif isinstance(command, callflow.SaveMessage):
+                self.messages.submit(command)
+            elif isinstance(command, callflow.Voicemail):
+                self._spawn(self.channel.voicemail(channel_id, command))
             elif isinstance(command, callflow.Dial):
                 from_trunk = state.plan.direction is Direction.INBOUND
                 self._spawn(

@@ -111,6 +111,7 @@ class DirectoryService:
         role: str | None = None,
         oncall_write: bool | None = None,
         active: bool | None = None,
+        notify: str | None = None,
     ) -> User:
         d = await self.snapshot()
         old = rules.require_user(d, name)
@@ -127,6 +128,8 @@ class DirectoryService:
             new = replace(new, oncall_write=oncall_write)
         if active is not None:
             new = replace(new, active=active)
+        if notify is not None:
+            new = replace(new, notify=validate.notify_channels(notify))
         rules.check_user(d, new, previous=old)
         return await self.repo.replace(old, new)
 

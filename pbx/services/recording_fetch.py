@@ -89,35 +89,58 @@ class RecordingFetcher:
                 self.submit(f"{node}:{channel}", name, datetime.now(UTC))
 
     async def _fetch(self, key: str, name: str, when: datetime) -> None:
-        waits = 0
-        outage = 0.0
-        while True:
-            try:
-                data = await self.source.fetch(name)
-            except ConnectionError as exc:
-                if outage >= MAX_OUTAGE_SECONDS:
-                    log.error(
-                        "recording %s of call %s: Asterisk unreachable; left there", name, key
-                    )
-                    return
-                if outage == 0:
-                    log.warning("recording %s: %s; retrying", name, exc)
-                outage += RETRY_SECONDS * 4
-                await asyncio.sleep(RETRY_SECONDS * 4)
-                continue
-            if data is not None and wav_complete(data):
-                break
-            waits += 1
-            if waits >= MAX_WAITS:
-                if data is None:
-                    log.warning("recording %s of call %s: Asterisk has no such file", name, key)
-                    return
-                log.warning(
-                    "recording %s of call %s: header never completed; storing as is", name, key
-                )
-                break
-            await asyncio.sleep(RETRY_SECONDS)
+        data = await fetch_complete(self.source, name, key)
+        if data is None:
+            return
         path = await asyncio.to_thread(self.store.save, name, data, when)
         self.calls.submit(CallPatch(key, {"recording": path}))
         await self.source.delete(name)
         log.info("recording of call %s stored as %s (%d bytes)", key, path, len(data))
+
+
+async def fetch_complete(source: RecordingSource, name: str, key: str) -> bytes | None:
+    """Asterisk's recording `name` once its file is complete; None when there is none.
+
+    Waits (about 10 s) for a file still being written; rides out Asterisk
+    being unreachable for up to an hour.
+    """
+    waits = 0
+    outage = 0.0
+    while True:
+        try:
+            data = await source.fetch(name)
+        except ConnectionError as exc:
+            if outage >= MAX_OUTAGE_SECONDS:
+                log.error("recording %s of call %s: Asterisk unreachable; left there", name, key)
+                return None
+            if outage == 0:
+                log.warning("recording %s: %s; retrying", name, exc)
+            outage += RETRY_SECONDS * 4
+            await asyncio.sleep(RETRY_SECONDS * 4)
+            continue
+        if data is not None and wav_complete(data):
+            return data
+        waits += 1
+        if waits >= MAX_WAITS:
+            if data is None:
+                log.warning("recording %s of call %s: Asterisk has no such file", name, key)
+                return None
+            log.warning("recording %s of call %s: header never completed; storing as is", name, key)
+            return data
+        await asyncio.sleep(RETRY_SECONDS)
+
+
+def wav_seconds(data: bytes) -> float:
+    """Seconds of audio in a RIFF/WAVE file (0 when it is not one or has no audio)."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return 0.0
+    pos, byte_rate = 12, 0
+    while pos + 8 <= len(data):
+        chunk, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if chunk == b"fmt " and size >= 16:
+            byte_rate = struct.unpack_from("<I", data, pos + 12)[0]
+        elif chunk == b"data":
+            available = min(size, len(data) - pos - 8)
+            return available / byte_rate if byte_rate else 0.0
+        pos += 8 + size + (size & 1)
+    return 0.0

@@ -186,6 +186,7 @@ class SippPhone:
         answer: bool = False,
         ring_only: bool = False,
         answer_on_demand: bool = False,
+        lamp: bool = False,
     ) -> None:
         self.extension = extension
         self.password = password
@@ -195,6 +196,7 @@ class SippPhone:
         self.answer = answer
         self.ring_only = ring_only
         self.answer_on_demand = answer_on_demand
+        self.lamp = lamp  # answers calls and logs message-waiting NOTIFYs
         token = secrets.token_hex(4)
         self.dir = workdir / f"phone-{extension}-{token}"
         self.call_id = f"pbxphone-{token}-1"  # -cid_str below, call number 1
@@ -247,7 +249,9 @@ class SippPhone:
             "-trace_logs", "-log_file", str(self.log_file),
             "-timeout", f"{int(self.hold) + 60}s",
         ]  # fmt: skip
-        if self.answer:
+        if self.lamp:
+            command += ["-oocsf", str(SCENARIOS / "answer_lamp.xml")]
+        elif self.answer:
             command += ["-oocsf", str(SCENARIOS / "answer.xml")]
         elif self.ring_only:
             command += ["-oocsf", str(SCENARIOS / "ring.xml")]
@@ -289,6 +293,12 @@ class SippPhone:
     def cancellations(self) -> list[str]:
         """One line per incoming call cancelled while it rang, with the CANCEL's Reason text."""
         return [line for line in self._log().splitlines() if "CANCELLED " in line]
+
+    @property
+    def lamp_states(self) -> list[str]:
+        """The Voice-Message lines of the message-waiting NOTIFYs received, e.g. ["1/0"]."""
+        prefix = "NOTIFY Voice-Message: "
+        return [line[len(prefix) :].strip() for line in self._log().splitlines() if line.startswith(prefix)]
 
     @property
     def unregistered(self) -> bool:

@@ -47,6 +47,11 @@ class NoRecordings:
         raise AssertionError("nothing was recorded")
 
 
+class NoMessages:
+    def submit(self, message: object) -> None:
+        raise AssertionError("no message was left")
+
+
 class NotLoaded:
     index: RoutingIndex | None = None
 
@@ -66,7 +71,7 @@ async def run_with(control: CallControl, action: Callable[[], None]) -> None:
 def make(directory: NotLoaded | Loaded | None = None) -> tuple[CallControl, Channel, Sink]:
     channel, sink = Channel(), Sink()
     control = CallControl(channel, directory or NotLoaded(), PresenceBook(), sink, NoRecordings(),
-                          clock=lambda: NOW)  # fmt: skip
+                          NoMessages(), clock=lambda: NOW)  # fmt: skip
     control.node = "node"
     return control, channel, sink
 

@@ -211,8 +211,49 @@ def test_after_hours_chain_moves_on_when_a_step_is_not_answered() -> None:
     state, first = start(NIGHT)
     assert dials(first) == ["PJSIP/+13125550189@carrier,30,cU(pbx-record^pbx-1700000000.1)"]
     state, second = F.step(state, F.DialEnded(T0 + timedelta(seconds=30), "NOANSWER"), ctx())
-    assert second == [F.Hangup()]  # the voicemail step: Missed until voicemail exists
+    assert second == [F.Voicemail("After Hours", "pbxvm-1700000000.1", None)]
     assert "voicemail box After Hours" in state.route[-1]
+
+
+def test_a_message_left_is_voicemail_and_saved_after_the_call() -> None:
+    state, first = start(NIGHT)
+    at = T0 + timedelta(seconds=30)
+    state, second = F.step(state, F.DialEnded(at, "NOANSWER"), ctx())
+    assert state.phase is F.Phase.VOICEMAIL
+    # A late or repeated result changes nothing while the message is recorded.
+    assert F.step(state, F.DialEnded(at, "NOANSWER"), ctx()) == (state, [])
+    state, third = F.step(state, F.MessageRecorded(at + timedelta(seconds=20)), ctx())
+    assert third == [F.Announce("goodbye")]
+    assert F.step(state, F.MessageRecorded(at), ctx()) == (state, [])
+    state, last = F.step(state, F.CallEnded(at + timedelta(seconds=22), cause=16), ctx())
+    record = record_of(first, second, third, last)
+    assert record.disposition is Disposition.VOICEMAIL
+    assert record.voicemail_box == "After Hours"
+    saved = [c for c in last if isinstance(c, F.SaveMessage)]
+    assert saved == [
+        F.SaveMessage(
+            KEY, "pbxvm-1700000000.1", "After Hours", "+13125550166", at,
+            business_number=NIGHT,
+        )
+    ]  # fmt: skip
+
+
+def test_a_caller_who_hangs_up_during_the_greeting_still_goes_to_the_box() -> None:
+    # Whether a message was left is known only from the recording, after the call.
+    state, first = start(NIGHT)
+    state, second = F.step(state, F.DialEnded(T0 + timedelta(seconds=30), "NOANSWER"), ctx())
+    state, last = F.step(state, F.CallEnded(T0 + timedelta(seconds=31), cause=16), ctx())
+    assert record_of(first, second, last).disposition is Disposition.VOICEMAIL
+    assert any(isinstance(c, F.SaveMessage) for c in last)
+
+
+def test_a_box_removed_since_routing_ends_the_call_missed() -> None:
+    state, first = start(NIGHT)
+    index = RoutingIndex.build(replace(DIRECTORY, boxes=()), RoutingOptions())
+    context = F.Context(index, ALL_FREE, RingStats(), random.Random(1))
+    state, second = F.step(state, F.DialEnded(T0 + timedelta(seconds=30), "NOANSWER"), context)
+    assert second == [F.Hangup()] and state.outcome is Disposition.MISSED
+    assert "no longer exists" in state.route[-1]
 
 
 def test_cell_target_rings_the_mobile_through_the_trunk() -> None:
@@ -276,3 +317,5 @@ def test_recording_names_point_back_to_the_call() -> None:
     assert name == "pbx-1700000000.42"
     assert F.recording_channel(name) == "1700000000.42"
     assert F.recording_channel("voicemail-1") is None and F.recording_channel("pbx-../x") is None
+    assert F.recording_channel(F.message_name(KEY), F.MESSAGE_PREFIX) == "1700000000.1"
+    assert F.recording_channel(F.message_name(KEY)) is None

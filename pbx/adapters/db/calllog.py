@@ -352,6 +352,8 @@ def _record(row: CallRow, user: str | None, legs: list[CallLeg]) -> CallRecord:
         disposition=row.disposition,
         hangup_cause=row.hangup_cause,
         recording=row.recording,
+        voicemail_box=row.voicemail_box,
+        transcript=row.transcript,
         route=tuple(json.loads(row.route or "[]")),
         legs=tuple(legs),
         id=row.id,

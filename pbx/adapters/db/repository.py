@@ -11,6 +11,7 @@ transaction. The call log's SQL lives in `calllog`.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from pbx.adapters.db import calllog
+from pbx.adapters.db import calllog, voicemail
 from pbx.adapters.db.engine import BEGIN_OPTION, create_engine
 from pbx.adapters.db.migrate import engine_revision, head_revision, migrate_engine
 from pbx.adapters.db.tables import (
@@ -67,7 +68,9 @@ from pbx.core.model import (
     User,
     VoicemailBox,
 )
+from pbx.core.notifications import Notice
 from pbx.core.ringing import RingStats
+from pbx.core.voicemail import Escalation, Message, TranscriptStatus
 
 E = TypeVar("E", bound=Entity)
 T = TypeVar("T")
@@ -228,9 +231,18 @@ _PARENT_COLUMN: dict[type, str] = {
 }
 
 
+def _keywords_json(keywords: tuple[str, ...] | None) -> str | None:
+    return None if keywords is None else json.dumps(list(keywords))
+
+
+def _keywords(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(str(k) for k in json.loads(text))
+
+
 async def _fill_user(session: AsyncSession, u: User, row: UserRow) -> _Children:
     row.name, row.email, row.mobile, row.role = u.name, u.email, u.mobile, u.role
     row.oncall_write, row.active = u.oncall_write, u.active
+    row.notify = ",".join(u.notify)
     return {}
 
 
@@ -245,7 +257,8 @@ async def _fill_extension(session: AsyncSession, e: Extension, row: ExtensionRow
 
 
 async def _fill_box(session: AsyncSession, b: VoicemailBox, row: BoxRow) -> _Children:
-    row.name, row.kind = b.name, b.kind
+    row.name, row.kind, row.greeting = b.name, b.kind, b.greeting
+    row.keywords = _keywords_json(b.keywords)
     users = [await _find(session, USER, name, "members") for name in b.members]
     return {BoxMemberRow: [{"position": i, "user_id": u} for i, u in enumerate(users)]}
 
@@ -285,6 +298,7 @@ async def _fill_schedule(session: AsyncSession, s: Schedule, row: ScheduleRow) -
 async def _fill_number(session: AsyncSession, n: BusinessNumber, row: NumberRow) -> _Children:
     row.e164, row.label, row.active, row.forward = n.e164, n.label, n.active, n.forward
     row.provider, row.provider_ref, row.record = n.provider, n.provider_ref, n.record
+    row.keywords = _keywords_json(n.keywords)
     row.assigned_user_id = await _ref(session, USER, n.assigned_user, "assigned_user")
     row.schedule_id = await _ref(session, SCHEDULE, n.schedule, "schedule")
     dest = n.destination
@@ -447,7 +461,13 @@ class SqlRepository:
 
         return Directory(
             users=by_key(
-                (User(r.name, r.email, r.mobile, r.role, r.oncall_write, r.active) for r in users),
+                (
+                    User(
+                        r.name, r.email, r.mobile, r.role, r.oncall_write, r.active,
+                        tuple(c for c in (r.notify or "").split(",") if c),
+                    )
+                    for r in users
+                ),
                 lambda u: u.name,
             ),
             extensions=by_key(
@@ -477,6 +497,7 @@ class SqlRepository:
                         r.forward,
                         schedule[r.schedule_id] if r.schedule_id is not None else None,
                         r.record,
+                        _keywords(r.keywords),
                     )
                     for r in numbers
                 ),
@@ -516,7 +537,13 @@ class SqlRepository:
             ),
             boxes=by_key(
                 (
-                    VoicemailBox(r.name, r.kind, tuple(user[m.user_id] for m in box_users[r.id]))
+                    VoicemailBox(
+                        r.name,
+                        r.kind,
+                        tuple(user[m.user_id] for m in box_users[r.id]),
+                        _keywords(r.keywords),
+                        r.greeting,
+                    )
                     for r in boxes
                 ),
                 lambda b: b.name,
@@ -640,6 +667,59 @@ class SqlRepository:
         """What the ring strategies remember, from the call log (see `CallStore`)."""
         async with self._turn(), self._reads() as s, s.begin():
             return await calllog.ring_stats(s, today_start)
+
+    # -- voicemail (implements `services.ports.MessageStore`) and the outbox --------
+
+    async def run_read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work(session)` in one read transaction (for adapters that share the database)."""
+        async with self._turn(), self._reads() as s, s.begin():
+            return await work(s)
+
+    async def run_write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work(session)` in one write transaction."""
+        async with self._turn(), self._writes() as s, s.begin():
+            return await work(s)
+
+    async def add_message(self, message: Message) -> Message:
+        """Store a new message (the one of the same call if it is stored already)."""
+        return await self.run_write(lambda s: voicemail.add_message(s, message))
+
+    async def get_message(self, ident: int) -> Message:
+        """The message `ident`; NotFound (field "message") if there is none."""
+        return await self.run_read(lambda s: voicemail.get_message(s, ident))
+
+    async def list_messages(
+        self,
+        *,
+        box: str | None = None,
+        unread: bool | None = None,
+        status: TranscriptStatus | None = None,
+        oldest_first: bool = False,
+        limit: int = 100,
+    ) -> list[Message]:
+        """Messages, newest first unless `oldest_first`; NotFound (field "box") for a bad box."""
+        return await self.run_read(
+            lambda s: voicemail.list_messages(
+                s, box=box, unread=unread, status=status, oldest_first=oldest_first, limit=limit
+            )
+        )
+
+    async def update_message(self, ident: int, **values: Any) -> Message:
+        """Set columns of message `ident` (`assigned_user_name` must name a user)."""
+        return await self.run_write(lambda s: voicemail.update_message(s, ident, dict(values)))
+
+    async def unread_counts(self) -> dict[str, tuple[int, int]]:
+        """Per box name: (unread, read) counts."""
+        return await self.run_read(voicemail.unread_counts)
+
+    async def log_escalation(self, step: Escalation) -> None:
+        await self.run_write(lambda s: voicemail.log_escalation(s, step))
+
+    async def escalations(self, message_id: int) -> list[Escalation]:
+        return await self.run_read(lambda s: voicemail.escalations(s, message_id))
+
+    async def notices_of(self, message_id: int) -> list[Notice]:
+        return await self.run_read(lambda s: voicemail.notices_of(s, message_id))
 
     async def close(self) -> None:
         """Close every database connection."""

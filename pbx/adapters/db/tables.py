@@ -33,6 +33,8 @@ from pbx.core.model import (
     Role,
     Strategy,
 )
+from pbx.core.notifications import Channel, NoticeStatus
+from pbx.core.voicemail import TranscriptStatus
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -121,6 +123,7 @@ class UserRow(Timestamps, Base):
     role: Mapped[Role] = mapped_column(EnumText(Role))
     oncall_write: Mapped[bool] = mapped_column(sa.Boolean)
     active: Mapped[bool] = mapped_column(sa.Boolean)
+    notify: Mapped[str] = mapped_column(sa.String, server_default="email")  # comma-separated
 
 
 class BoxRow(Timestamps, Base):
@@ -129,6 +132,8 @@ class BoxRow(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String, unique=True)
     kind: Mapped[BoxKind] = mapped_column(EnumText(BoxKind))
+    keywords: Mapped[str | None] = mapped_column(sa.Text)  # JSON list; NULL: the defaults
+    greeting: Mapped[str | None] = mapped_column(sa.String)
 
 
 class BoxMemberRow(Base):
@@ -240,6 +245,7 @@ class NumberRow(Timestamps, Base):
     forward: Mapped[str | None] = mapped_column(sa.String)
     schedule_id: Mapped[int | None] = mapped_column(_restrict("schedules.id"), index=True)
     record: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    keywords: Mapped[str | None] = mapped_column(sa.Text)  # JSON list; NULL: the defaults
 
 
 class CustomerRow(Timestamps, Base):
@@ -322,6 +328,8 @@ class CallRow(Timestamps, Base):
     disposition: Mapped[Disposition | None] = mapped_column(EnumText(Disposition))
     hangup_cause: Mapped[str | None] = mapped_column(sa.String)
     recording: Mapped[str | None] = mapped_column(sa.String)
+    voicemail_box: Mapped[str | None] = mapped_column(sa.String)
+    transcript: Mapped[str | None] = mapped_column(sa.Text)
     route: Mapped[str] = mapped_column(sa.Text, server_default="[]")
 
 
@@ -341,3 +349,74 @@ class CallLegRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[LegOutcome | None] = mapped_column(EnumText(LegOutcome))
+
+
+class MessageRow(Timestamps, Base):
+    """One voicemail message; `box_name` and `assigned_user_name` keep the names as written.
+
+    `call_key` is unique: a call leaves at most one message, so storing it again is harmless.
+    `keywords` is a JSON list of the emergency keywords found.
+    """
+
+    __tablename__ = "voicemail_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    box_id: Mapped[int | None] = mapped_column(_set_null("voicemail_boxes.id"), index=True)
+    box_name: Mapped[str] = mapped_column(sa.String)
+    call_key: Mapped[str | None] = mapped_column(sa.String, unique=True)
+    caller: Mapped[str] = mapped_column(sa.String)
+    business_number: Mapped[str | None] = mapped_column(sa.String)
+    customer_id: Mapped[int | None] = mapped_column(_set_null("customers.id"), index=True)
+    job_id: Mapped[int | None] = mapped_column(_set_null("jobs.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    duration: Mapped[float] = mapped_column(sa.Float)
+    audio: Mapped[str] = mapped_column(sa.String)
+    transcript: Mapped[str | None] = mapped_column(sa.Text)
+    transcript_status: Mapped[TranscriptStatus] = mapped_column(
+        EnumText(TranscriptStatus), index=True
+    )
+    transcript_error: Mapped[str | None] = mapped_column(sa.String)
+    engine: Mapped[str | None] = mapped_column(sa.String)
+    confidence: Mapped[float | None] = mapped_column(sa.Float)
+    read: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    assigned_user_id: Mapped[int | None] = mapped_column(_set_null("users.id"), index=True)
+    assigned_user_name: Mapped[str | None] = mapped_column(sa.String)
+    keywords: Mapped[str] = mapped_column(sa.Text, server_default="[]")
+
+
+class EscalationRow(Base):
+    """One step of an emergency escalation (who was notified or called, and how it went)."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(_cascade("voicemail_messages.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    user_name: Mapped[str | None] = mapped_column(sa.String)
+    action: Mapped[str] = mapped_column(sa.String)
+    detail: Mapped[str] = mapped_column(sa.String, server_default="")
+
+
+class NoticeRow(Base):
+    """The notifications outbox: one notice to one user on one channel. `payload` is JSON."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel))
+    user_name: Mapped[str] = mapped_column(sa.String)
+    address: Mapped[str] = mapped_column(sa.String)
+    kind: Mapped[str] = mapped_column(sa.String)
+    subject: Mapped[str] = mapped_column(sa.String)
+    body: Mapped[str] = mapped_column(sa.Text)
+    payload: Mapped[str] = mapped_column(sa.Text, server_default="{}")
+    attachment: Mapped[str | None] = mapped_column(sa.String)
+    message_id: Mapped[int | None] = mapped_column(
+        _set_null("voicemail_messages.id"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    status: Mapped[NoticeStatus] = mapped_column(EnumText(NoticeStatus), index=True)
+    last_error: Mapped[str | None] = mapped_column(sa.String)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,195 @@
+"""Voicemail as people use it: the inbox (list, show, read, assign, export), box greetings
+and the emergency keywords of boxes and business numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import wave
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from pbx.core import keywords as kw
+from pbx.core import rules
+from pbx.core.errors import InvalidInput
+from pbx.core.model import Directory
+from pbx.core.notifications import Notice
+from pbx.core.voicemail import Escalation, Message
+from pbx.services.ports import Repository
+from stt.audio import AudioError, load_wav, resample
+
+MAX_LIMIT = 1000
+GREETING_MAX_SECONDS = 120.0
+
+
+class MessageRepository(Protocol):
+    async def list_messages(
+        self, *, box: str | None, unread: bool | None, limit: int
+    ) -> list[Message]: ...
+
+    async def get_message(self, ident: int) -> Message: ...
+
+    async def update_message(self, ident: int, **values: Any) -> Message: ...
+
+    async def escalations(self, message_id: int) -> list[Escalation]: ...
+
+    async def notices_of(self, message_id: int) -> list[Notice]: ...
+
+
+class AudioFiles(Protocol):
+    def path(self, relative: str) -> Path: ...
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    message: Message
+    customer: str | None
+    escalations: list[Escalation]
+    notices: list[Notice]
+
+
+class VoicemailService:
+    """The voicemail inbox, greetings and keyword lists."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        messages: MessageRepository,
+        audio: AudioFiles,
+        sounds_dir: Path,
+    ) -> None:
+        self.repo = repo
+        self.messages = messages
+        self.audio = audio
+        self.sounds_dir = sounds_dir  # Asterisk's view of it is the same tree
+
+    async def list(
+        self, *, box: str | None = None, unread: bool = False, limit: int = 50
+    ) -> tuple[list[Message], Directory]:
+        """Messages newest first (of one box; only unread ones), with the directory for names."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}, got {limit}")
+        d = await self.repo.snapshot()
+        if box is not None:
+            rules.require_box(d, box)
+        found = await self.messages.list_messages(
+            box=box, unread=True if unread else None, limit=limit
+        )
+        return found, d
+
+    async def show(self, ident: int) -> MessageDetail:
+        m = await self.messages.get_message(ident)
+        d = await self.repo.snapshot()
+        customer = d.customer(m.customer_id) if m.customer_id is not None else None
+        return MessageDetail(
+            m,
+            customer.name if customer is not None else None,
+            await self.messages.escalations(ident),
+            await self.messages.notices_of(ident),
+        )
+
+    async def mark(self, ident: int, *, read: bool) -> Message:
+        return await self.messages.update_message(ident, read=read)
+
+    async def assign(self, ident: int, user: str | None) -> Message:
+        """Assign the message to `user` (None: unassign); the user must exist."""
+        if user is not None:
+            rules.require_user(await self.repo.snapshot(), user)
+        return await self.messages.update_message(ident, assigned_user_name=user)
+
+    async def audio_file(self, ident: int) -> Path:
+        """The message's WAV file; FileNotFoundError when the store has lost it."""
+        m = await self.messages.get_message(ident)
+        path = self.audio.path(m.audio)
+        if not path.is_file():
+            raise FileNotFoundError(f"message {ident}: its audio {m.audio} is missing")
+        return path
+
+    async def set_greeting(self, box: str, source: Path | None) -> str | None:
+        """Use the WAV file `source` as the box's greeting (None: back to the default one).
+
+        The file is checked and converted to 8 kHz mono for Asterisk; a broken
+        file is refused with the reason and changes nothing.
+        """
+        d = await self.repo.snapshot()
+        old = rules.require_box(d, box)
+        name: str | None = None
+        if source is not None:
+            data = await asyncio.to_thread(_telephone_wav, source)
+            name = f"pbx/greeting-{_slug(old.name)}"
+            await asyncio.to_thread(self._write_sound, name, data)
+        await self.repo.replace(old, replace(old, greeting=name))
+        return name
+
+    async def set_keywords(
+        self,
+        *,
+        box: str | None = None,
+        number: str | None = None,
+        add: tuple[str, ...] = (),
+        remove: tuple[str, ...] = (),
+        reset: bool = False,
+        clear: bool = False,
+    ) -> tuple[str, ...]:
+        """Change the emergency keywords of a box or a business number; returns the new list.
+
+        A list never changed is the trade defaults; `reset` goes back to them,
+        `clear` empties it (nothing escalates for it).
+        """
+        if (box is None) == (number is None):
+            raise InvalidInput("keywords", "give a box or a business number")
+        d = await self.repo.snapshot()
+        entity: Any = rules.require_box(d, box) if box is not None else None
+        if number is not None:
+            entity = next((n for n in d.numbers if n.e164 == number), None)
+            if entity is None:
+                raise InvalidInput("number", f"no such business number {number!r}")
+        current = kw.DEFAULT_KEYWORDS if entity.keywords is None else entity.keywords
+        if reset:
+            current = kw.DEFAULT_KEYWORDS
+        if clear:
+            current = ()
+        added = tuple(kw.normalize_keyword(k) for k in add)
+        removed = tuple(kw.normalize_keyword(k) for k in remove)
+        missing = [k for k in removed if k not in current]
+        if missing:
+            raise InvalidInput("remove", f"{missing[0]!r} is not in the list")
+        new = tuple(dict.fromkeys(k for k in (*current, *added) if k not in removed))
+        stored: tuple[str, ...] | None = None if new == kw.DEFAULT_KEYWORDS else new
+        await self.repo.replace(entity, replace(entity, keywords=stored))
+        return new
+
+    def _write_sound(self, name: str, data: bytes) -> None:
+        final = self.sounds_dir / f"{name}.wav"
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.chmod(tmp, 0o644)  # Asterisk may run as another user
+        os.replace(tmp, final)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "box"
+
+
+def _telephone_wav(source: Path) -> bytes:
+    """`source` as an 8 kHz mono 16-bit WAV; InvalidInput("file", reason) when it is unusable."""
+    if not source.is_file():
+        raise InvalidInput("file", f"{source} does not exist")
+    try:
+        audio = load_wav(source, max_seconds=GREETING_MAX_SECONDS)
+    except AudioError as exc:
+        raise InvalidInput("file", f"{source.name}: {exc.reason}") from None
+    if audio.seconds < 0.5:
+        raise InvalidInput("file", f"{source.name}: too short ({audio.seconds:.1f} s)")
+    audio = resample(audio, 8000) if audio.rate != 8000 else audio
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(audio.samples)
+    return out.getvalue()
