@@ -219,15 +219,15 @@ def transcribe(
     as_json: bool = JsonOption,
 ) -> None:
     """Transcribe a WAV file and print the transcript and the real-time factor."""
-    import stt
     from stt.audio import AudioError
+    from stt.engine import make_engine, transcribe_file
 
     cfg = settings()
     if not file.is_file():
         fail(f"file: {file} does not exist", EXIT_BAD_INPUT)
     try:
-        decoder = stt.make_engine(engine, cfg.vosk_model or None)
-        result = stt.transcribe_file(str(file), decoder)
+        decoder = make_engine(engine, cfg.vosk_model or None)
+        result = transcribe_file(str(file), decoder)
     except AudioError as exc:
         fail(f"file: {file.name}: {exc}", EXIT_BAD_INPUT)
     except ValueError as exc:  # unknown engine, missing or invalid model

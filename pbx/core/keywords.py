@@ -32,18 +32,21 @@ returns the keywords that occur in a transcript. The rules, in order:
 
 Sound-alike matching (optional, `sounds`): speech recognisers replace rare
 words by common ones that sound alike ("no heat" written "no he'd"). Given a
-pronunciation for each word (phones from the CMU dictionary, loaded outside
-the core), a keyword of at least `SOUND_MIN_PHONES` phones also matches a run
-of transcript words whose phones are within a small weighted edit distance of
-the keyword's (see `sound_distance`). Voiced/unvoiced pairs (T/D, S/Z) and
-near vowels cost less than other substitutions; an inflection at the end of
-the run (-s, -ed, -ing) is free.
+pronunciation for words (phones from the CMU dictionary, loaded outside the
+core), a transcript word also counts as a keyword word when their phones are
+within a small weighted edit distance (`sound_distance`, at most
+`SOUND_MAX_COST` per phone of the keyword word; voiced/unvoiced pairs and near
+vowels cost less; an inflection ending of the transcript word is free). Only
+content words of at least `SOUND_MIN_PHONES` phones get sound-alikes, never
+"no"/"not"/"out", and rules 3 and 4 apply unchanged. A phrase still needs one
+of its words written exactly; a one-word keyword matches by sound only if it
+has at least `SOUND_MIN_PHONES_ALONE` phones.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import permutations
@@ -57,6 +60,7 @@ __all__ = [
     "MAX_KEYWORD_WORDS",
     "SOUND_MAX_COST",
     "SOUND_MIN_PHONES",
+    "SOUND_MIN_PHONES_ALONE",
     "Pronunciations",
     "match",
     "normalize_keyword",
@@ -269,13 +273,30 @@ def normalize_keyword(text: str) -> str:
 @dataclass(frozen=True)
 class _Pattern:
     stems: tuple[str, ...]
+    words: tuple[str, ...]
     ordered: bool
 
 
 @lru_cache(maxsize=1024)
 def _pattern(keyword: str) -> _Pattern:
-    stems = tuple(stem(w) for w in words(keyword))
-    return _Pattern(stems, any(s in _FUNCTION_WORDS for s in stems))
+    ws = tuple(words(keyword))
+    stems = tuple(stem(w) for w in ws)
+    return _Pattern(stems, ws, any(s in _FUNCTION_WORDS for s in stems))
+
+
+@dataclass(frozen=True)
+class _Token:
+    stem: str
+    raw: str | None  # the transcript word it came from, when it is one word by itself
+
+
+def _tokens(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    for raw in _WORD_RE.findall(_clean(text)):
+        pieces = words(raw)
+        whole = raw if len(pieces) == 1 else None
+        out += (_Token(stem(p), whole) for p in pieces)
+    return out
 
 
 def _gap_ok(previous: str, between: Sequence[str]) -> bool:
@@ -286,38 +307,51 @@ def _gap_ok(previous: str, between: Sequence[str]) -> bool:
     return True
 
 
-def _occurrences(order: Sequence[str], stems: Sequence[str]) -> Iterator[list[int]]:
+def _occurrences(
+    order: Sequence[str], stems: Sequence[str], alike: Sequence[frozenset[str]] | None
+) -> Iterator[list[int]]:
     """Positions in `stems` of the words of `order`, in that order, gaps within the rules."""
+
+    def fits(j: int, s: str) -> bool:
+        return stems[j] == s or (alike is not None and s in alike[j])
 
     def extend(found: list[int]) -> Iterator[list[int]]:
         if len(found) == len(order):
             yield found
             return
-        last = found[-1]
+        last, want = found[-1], order[len(found)]
         for j in range(last + 1, min(len(stems), last + 2 + MAX_GAP)):
-            if stems[j] == order[len(found)] and _gap_ok(order[len(found) - 1], stems[last + 1 : j]):
+            if fits(j, want) and _gap_ok(order[len(found) - 1], stems[last + 1 : j]):
                 yield from extend([*found, j])
 
-    for i, s in enumerate(stems):
-        if s == order[0]:
+    for i in range(len(stems)):
+        if fits(i, order[0]):
             yield from extend([i])
 
 
-def _is_compound(stems: Sequence[str], position: int) -> bool:
-    heads = COMPOUNDS.get(stems[position])
+def _is_compound(stems: Sequence[str], position: int, keyword_stem: str) -> bool:
+    heads = COMPOUNDS.get(keyword_stem)
     return heads is not None and position + 1 < len(stems) and stems[position + 1] in heads
 
 
-def _matches_text(pattern: _Pattern, stems: Sequence[str]) -> bool:
+def _found(
+    pattern: _Pattern,
+    stems: Sequence[str],
+    alike: Sequence[frozenset[str]] | None,
+    alone_ok: bool,
+) -> bool:
     n = len(pattern.stems)
     orders: list[tuple[int, ...]] = [tuple(range(n))]
     if not pattern.ordered and n > 1:
         orders = list(permutations(range(n)))
     for order in orders:
-        words_in_order = [pattern.stems[i] for i in order]
+        wanted = [pattern.stems[i] for i in order]
         last = order.index(n - 1)  # where the keyword's last word sits in this order
-        for found in _occurrences(words_in_order, stems):
-            if not _is_compound(stems, found[last]):
+        for found in _occurrences(wanted, stems, alike):
+            exact = any(stems[p] == s for p, s in zip(found, wanted, strict=True))
+            if not exact and not (n == 1 and alone_ok):
+                continue
+            if not _is_compound(stems, found[last], pattern.stems[-1]):
                 return True
     return False
 
@@ -329,39 +363,37 @@ def match(
 ) -> tuple[str, ...]:
     """The keywords (as given) that occur in `text`, in keyword order, without duplicates.
 
-    See the module docstring for the rules. With `sounds`, a keyword also
-    matches a run of words that sounds like it.
+    See the module docstring for the rules. With `sounds`, a keyword word also
+    matches a transcript word that sounds like it.
     """
-    stems = [stem(w) for w in words(text)]
+    tokens = _tokens(text)
+    stems = [t.stem for t in tokens]
+    patterns = {k: _pattern(k) for k in dict.fromkeys(keywords)}
+    alike: list[frozenset[str]] | None = None
+    long_enough: frozenset[str] = frozenset()
+    if sounds is not None:
+        alike, long_enough = _sound_alikes(tokens, patterns.values(), sounds)
     found: list[str] = []
-    seen: set[str] = set()
-    raw: list[str] | None = None
-    for keyword in keywords:
-        if keyword in seen:
-            continue
-        seen.add(keyword)
-        pattern = _pattern(keyword)
+    for keyword, pattern in patterns.items():
         if not pattern.stems:
             continue
-        hit = _matches_text(pattern, stems)
-        if not hit and sounds is not None:
-            if raw is None:
-                raw = _WORD_RE.findall(_clean(text))
-            hit = _matches_sound(keyword, raw, sounds)
-        if hit:
+        alone_ok = len(pattern.stems) == 1 and pattern.stems[0] in long_enough
+        if _found(pattern, stems, alike, alone_ok):
             found.append(keyword)
     return tuple(found)
 
 
 # --- sound-alike -----------------------------------------------------------------------------
 
-SOUND_MIN_PHONES = 5
-"""Keywords with fewer phones never match by sound: too many common words are that close."""
+SOUND_MIN_PHONES = 3
+"""Keyword words with fewer phones never get sound-alikes ("gas": too many words are that close)."""
+SOUND_MIN_PHONES_ALONE = 5
+"""A one-word keyword matches by sound alone only with at least this many phones."""
 SOUND_MAX_COST = 0.2
-"""Largest edit cost, per phone of the keyword, of a sound-alike match."""
+"""Largest edit cost, per phone of the keyword word, of a sound-alike."""
 
 _VOWELS = frozenset(
-    ["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"]
+    ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW")
 )
 # Pairs that a recogniser (or a telephone line) confuses most: cost 0.5 instead of 1.
 _NEAR = frozenset(
@@ -369,10 +401,10 @@ _NEAR = frozenset(
     for p in (
         "T D", "P B", "K G", "S Z", "F V", "TH DH", "CH JH", "SH ZH", "M N", "N NG", "TH F",
         "IY IH", "IH EH", "EH AE", "AE AA", "AA AO", "AO OW", "AH AA", "AH UH", "UH UW",
-        "AH IH", "ER R", "AA AH", "EY EH", "OW UW", "AW AA",
+        "AH IH", "ER R", "EY EH", "OW UW", "AW AA",
     )
 )  # fmt: skip
-# Phones that end an inflected form (-s, -ed, -ing, -es): free at the end of a run.
+# Phone endings of inflected forms (-ing, -ed, -s): free at the end of a transcript word.
 _INFLECTION_ENDINGS: tuple[tuple[str, ...], ...] = (
     ("IH", "NG"), ("IH", "D"), ("IH", "Z"), ("AH", "Z"), ("AH", "D"),
     ("Z",), ("S",), ("D",), ("T",),
@@ -395,7 +427,12 @@ def _indel(p: str) -> float:
 
 
 def sound_distance(a: Sequence[str], b: Sequence[str]) -> float:
-    """Weighted edit distance between two phone sequences (see `_substitution`, `_indel`)."""
+    """Weighted edit distance between two phone sequences.
+
+    Substitutions cost 0.5 for near pairs (T/D, S/Z, M/N, IY/IH, ...), 0.8
+    between other vowels, 1 between other consonants and 1.2 across; an
+    insertion or deletion costs 0.6 for AH, IH or HH and 1 otherwise.
+    """
     previous = [0.0]
     for p in b:
         previous.append(previous[-1] + _indel(p))
@@ -413,36 +450,44 @@ def sound_distance(a: Sequence[str], b: Sequence[str]) -> float:
     return previous[-1]
 
 
-def _keyword_phones(keyword: str, sounds: Pronunciations) -> tuple[str, ...] | None:
-    phones: list[str] = []
-    for w in _WORD_RE.findall(_clean(keyword)):
-        p = sounds.get(w)
-        if p is None:
-            return None
-        phones += p
-    return tuple(phones)
-
-
-def _matches_sound(keyword: str, raw: Sequence[str], sounds: Pronunciations) -> bool:
-    target = _keyword_phones(keyword, sounds)
-    if target is None or len(target) < SOUND_MIN_PHONES:
-        return False
+def _sounds_like(target: tuple[str, ...], phones: tuple[str, ...]) -> bool:
     limit = SOUND_MAX_COST * len(target)
-    n_words = len(keyword.split())
-    for start in range(len(raw)):
-        phones: list[str] = []
-        # runs of up to one word more than the keyword has (recognisers split words)
-        for end in range(start, min(len(raw), start + n_words + 1)):
-            p = sounds.get(raw[end])
-            if p is None:
-                break
-            phones += p
-            if len(phones) > len(target) + 3:
-                break
-            candidates = [tuple(phones)]
-            for ending in _INFLECTION_ENDINGS:
-                if len(phones) > len(ending) and tuple(phones[-len(ending) :]) == ending:
-                    candidates.append(tuple(phones[: -len(ending)]))
-            if min(sound_distance(target, c) for c in candidates) <= limit:
-                return True
-    return False
+    candidates = [phones]
+    for ending in _INFLECTION_ENDINGS:
+        if len(phones) > len(ending) + 1 and phones[-len(ending) :] == ending:
+            candidates.append(phones[: -len(ending)])
+    # every insertion or deletion costs at least 0.6: skip hopeless lengths early
+    return any(
+        abs(len(c) - len(target)) * 0.6 <= limit and sound_distance(target, c) <= limit
+        for c in candidates
+    )
+
+
+def _sound_alikes(
+    tokens: Sequence[_Token], patterns: Iterable[_Pattern], sounds: Pronunciations
+) -> tuple[list[frozenset[str]], frozenset[str]]:
+    """For each token, the keyword-word stems it sounds like; and the stems long enough alone."""
+    targets: dict[str, tuple[str, ...]] = {}
+    for pattern in patterns:
+        for w, s in zip(pattern.words, pattern.stems, strict=True):
+            phones = sounds.get(w)
+            if s in _FUNCTION_WORDS or phones is None or len(phones) < SOUND_MIN_PHONES:
+                continue
+            targets.setdefault(s, tuple(phones))
+    long_enough = frozenset(s for s, p in targets.items() if len(p) >= SOUND_MIN_PHONES_ALONE)
+    memo: dict[str, frozenset[str]] = {}
+    out: list[frozenset[str]] = []
+    for token in tokens:
+        raw = token.raw
+        if raw is None or not targets:
+            out.append(frozenset())
+            continue
+        if raw not in memo:
+            phones = sounds.get(raw)
+            memo[raw] = (
+                frozenset()
+                if phones is None
+                else frozenset(s for s, t in targets.items() if _sounds_like(t, tuple(phones)))
+            )
+        out.append(memo[raw])
+    return out, long_enough

@@ -22,13 +22,13 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Protocol
 
-import stt
 from pbx.adapters.backoff import Backoff
 from pbx.core import keywords
 from pbx.core.calls import CallPatch
 from pbx.core.voicemail import Message, TranscriptStatus, keyword_lists
 from pbx.services.callcontrol import DirectoryView, PatchSink
 from stt.audio import AudioError
+from stt.engine import Transcript, transcribe_path, worker_init
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ DECODE_TIMEOUT = 600.0  # seconds; a decode that takes longer is abandoned
 POLL_SECONDS = 30.0  # look for pending messages this often even without a wake
 BATCH = 10
 
-Decode = Callable[[str], Awaitable["stt.Transcript"]]
+Decode = Callable[[str], Awaitable[Transcript]]
 
 
 class TranscriptStore(Protocol):
@@ -61,14 +61,14 @@ class WorkerDecoder:
             self._pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=stt.worker_init,
+                initializer=worker_init,
             )
         return self._pool
 
-    async def __call__(self, path: str) -> stt.Transcript:
+    async def __call__(self, path: str) -> Transcript:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(
-            self._executor(), stt.transcribe_path, path, self.engine, self.vosk_model
+            self._executor(), transcribe_path, path, self.engine, self.vosk_model
         )
         try:
             return await asyncio.wait_for(future, DECODE_TIMEOUT)
