@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import typer
 
-from cli.common import EXIT_BAD_INPUT, JsonOption, emit_one, emit_rows, fail, run, settings
+from cli.common import EXIT_BAD_INPUT, JsonOption, emit_one, emit_rows, fail, using
 from pbx.adapters.recordings import RecordingStore
 from pbx.core import present
 from pbx.runtime.settings import Settings
@@ -46,13 +46,7 @@ async def calls_service(cfg: Settings) -> AsyncIterator[CallsService]:
 
 def with_calls(action: Callable[[CallsService], Awaitable[T]]) -> T:
     """Run `action` against the call log of the current data directory."""
-    cfg = settings()
-
-    async def go() -> T:
-        async with calls_service(cfg) as service:
-            return await action(service)
-
-    return run(go())
+    return using(calls_service, action)
 
 
 @app.command("list")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -16,6 +17,7 @@ from pbx.runtime.wiring import directory_service, notify_controller, prepare_hom
 from pbx.services.directory import DirectoryService
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -46,15 +48,23 @@ def run(coro: Awaitable[T]) -> T:
         fail(str(exc) or exc.__class__.__name__)
 
 
-def with_directory(action: Callable[[DirectoryService], Awaitable[T]]) -> T:
-    """Run `action` against the directory service of the current data directory."""
+def using(
+    open_service: Callable[[Settings], AbstractAsyncContextManager[S]],
+    action: Callable[[S], Awaitable[T]],
+) -> T:
+    """Run `action` against the service `open_service` opens for the current data directory."""
     cfg = settings()
 
     async def go() -> T:
-        async with directory_service(cfg) as service:
+        async with open_service(cfg) as service:
             return await action(service)
 
     return run(go())
+
+
+def with_directory(action: Callable[[DirectoryService], Awaitable[T]]) -> T:
+    """Run `action` against the directory service of the current data directory."""
+    return using(directory_service, action)
 
 
 def _cell(value: Any) -> str:

@@ -18,15 +18,15 @@ from cli.common import (
     emit_one,
     emit_rows,
     fail,
-    run,
     settings,
+    using,
     with_directory,
 )
 from pbx.adapters.recordings import RecordingStore
 from pbx.core import present
 from pbx.core.voicemail import Message
 from pbx.runtime.settings import Settings
-from pbx.runtime.wiring import repository
+from pbx.runtime.wiring import notify_controller, repository
 from pbx.services.voicemail import VoicemailService
 
 T = TypeVar("T")
@@ -75,13 +75,7 @@ async def voicemail_service(cfg: Settings) -> AsyncIterator[VoicemailService]:
 
 def with_voicemail(action: Callable[[VoicemailService], Awaitable[T]]) -> T:
     """Run `action` against the voicemail of the current data directory."""
-    cfg = settings()
-
-    async def go() -> T:
-        async with voicemail_service(cfg) as service:
-            return await action(service)
-
-    return run(go())
+    return using(voicemail_service, action)
 
 
 IdArgument = typer.Argument(..., metavar="ID", help="The message id (see `pbx voicemail list`).")
@@ -202,8 +196,10 @@ def keywords(
             box=box, number=number, add=tuple(add), remove=tuple(remove), reset=reset, clear=clear
         )
     )
-    if add or remove or reset or clear:
+    if (add or remove or reset or clear) and not as_json:
         done(f"{len(words)} emergency keyword(s)")
+    elif add or remove or reset or clear:
+        notify_controller(settings())
     if as_json:
         typer.echo(json.dumps(list(words)))
     else:
