@@ -143,7 +143,8 @@ def _load(stream: BinaryIO, size: int, max_seconds: float) -> Audio:
         raise AudioError("empty: the file has no audio")
     seconds = frames / fmt.rate
     if seconds > max_seconds:
-        raise AudioError(f"too long: {seconds:.0f} s (the limit is {max_seconds:g} s)")
+        shown = f"{seconds:.0f}" if round(seconds) > max_seconds else f"{seconds:.1f}"
+        raise AudioError(f"too long: {shown} s (the limit is {max_seconds:g} s)")
 
     stream.seek(data_offset)
     raw = stream.read(frames * fmt.block_align)
@@ -251,13 +252,15 @@ def resample(audio: Audio, rate: int) -> Audio:
         return Audio(audio.samples, rate)
     common = math.gcd(audio.rate, rate)
     up, down = rate // common, audio.rate // common
-    x = audio.array().astype(np.float64)
+    x = audio.array()
     n_out = round(len(x) * up / down)
 
-    cutoff = _PASSBAND * min(1.0, up / down)  # in cycles per input sample, times 2
+    cutoff = _PASSBAND * min(1.0, up / down)  # as a fraction of the input Nyquist frequency
     half = math.ceil(_ZERO_CROSSINGS / cutoff)  # kernel half-width in input samples
     taps = np.arange(-half + 1, half + 1, dtype=np.float64)  # offsets from floor(t)
-    padded = np.concatenate([np.zeros(half), x, np.zeros(half + 1)])
+    # float32 halves the memory of long recordings; its 24-bit mantissa is plenty for 16-bit audio
+    padded = np.zeros(len(x) + 2 * half + 1, dtype=np.float32)
+    padded[half : half + len(x)] = x
 
     def kernel(frac: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         # weights for output times floor(t) + frac, frac in [0, 1), over the 2*half taps
@@ -267,14 +270,14 @@ def resample(audio: Audio, rate: int) -> Audio:
         weights /= weights.sum(axis=1, keepdims=True)
         return weights
 
-    table = kernel(np.arange(up) / up) if up <= _MAX_TABLE_PHASES else None
-    out = np.empty(n_out, dtype=np.float64)
+    table = kernel(np.arange(up) / up).astype(np.float32) if up <= _MAX_TABLE_PHASES else None
+    out = np.empty(n_out, dtype=np.float32)
     offsets = np.arange(2 * half)
     for start in range(0, n_out, _BLOCK):
         n = np.arange(start, min(start + _BLOCK, n_out), dtype=np.int64)
         base = (n * down) // up
         phase = (n * down) % up
-        weights = table[phase] if table is not None else kernel(phase / up)
+        weights = table[phase] if table is not None else kernel(phase / up).astype(np.float32)
         # padded[base + half] is x[base]; the taps start half - 1 samples before it
         window = padded[(base + 1)[:, None] + offsets[None, :]]
         out[start : start + len(n)] = np.einsum("ij,ij->i", window, weights)
@@ -308,10 +311,10 @@ def check_speech(audio: Audio) -> None:
     noise floor. Digital silence, idle-line noise, steady hiss and steady tones fail it.
     """
     frame = max(1, round(audio.rate * _FRAME_SECONDS))
-    x = audio.array().astype(np.float64)
+    x = audio.array().astype(np.float32)
     count = len(x) // frame
     if count == 0:
-        frames = x[None, :] if len(x) else np.zeros((1, 1))
+        frames = x[None, :] if len(x) else np.zeros((1, 1), np.float32)
     else:
         frames = x[: count * frame].reshape(count, frame)
     frames = frames - frames.mean(axis=1, keepdims=True)  # ignore DC offset

@@ -79,7 +79,13 @@ def clean_words(words: list[str] | str) -> str:
     return " ".join(word for word in kept if word)
 
 
-def make_engine(name: str | None = None, vosk_model: str | os.PathLike[str] | None = None) -> Engine:
+def _engine_name(name: str | None, model: str | None) -> str:
+    return (name or "").strip().lower() or ("vosk" if model else "pocketsphinx")
+
+
+def make_engine(
+    name: str | None = None, vosk_model: str | os.PathLike[str] | None = None
+) -> Engine:
     """Build a transcription engine (slow: it loads the model).
 
     `name` is "pocketsphinx" or "vosk"; when empty it is "vosk" if `vosk_model` is given, else
@@ -87,7 +93,7 @@ def make_engine(name: str | None = None, vosk_model: str | os.PathLike[str] | No
     directory is missing, invalid or cannot be loaded, or the vosk package is not installed.
     """
     model = os.fspath(vosk_model) if vosk_model is not None else ""
-    chosen = (name or "").strip().lower() or ("vosk" if model else "pocketsphinx")
+    chosen = _engine_name(name, model)
     if chosen == "pocketsphinx":
         from stt.sphinx import PocketSphinxEngine
 
@@ -114,16 +120,17 @@ def transcribe_file(
     return engine.transcribe(audio)
 
 
-_worker_engines: dict[tuple[str | None, str | None], Engine] = {}
+_worker_engines: dict[tuple[str, str | None], Engine] = {}
 
 
 def transcribe_path(path: str, engine_name: str | None, vosk_model: str | None) -> Transcript:
     """`transcribe_file` for a process-pool worker: the engine is built once per process.
 
     A top-level function with plain arguments, so that it pickles; engines are cached in the
-    worker keyed by (engine_name, vosk_model).
+    worker keyed by (engine name, vosk_model), names resolved as `make_engine` does.
     """
-    key = (engine_name, vosk_model)
+    chosen = _engine_name(engine_name, vosk_model)
+    key = (chosen, (vosk_model or None) if chosen == "vosk" else None)
     engine = _worker_engines.get(key)
     if engine is None:
         engine = make_engine(engine_name, vosk_model)

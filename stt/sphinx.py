@@ -21,9 +21,10 @@ MODEL_RATE: Final = 16000
 
 # Everything else is the decoder's default (model en-us, its language model and dictionary).
 # maxhmmpf caps the active HMMs per frame (default 30000). Measured on 22 flite voicemails in
-# four voices at 8 kHz (half through mu-law): 10000 left every transcript word-for-word the same
-# and cut decoding CPU by 14-20%; 5000 started to cost words. Narrower beams (1e-40..1e-44) or
-# no fwdflat pass were faster still but raised the word error rate (e.g. 24% -> 34%).
+# four voices at 8 kHz (most through mu-law): 10000 gave word-for-word the same transcripts as
+# the default with 7-14% less decoding CPU; 7000 changed 2 of 22 and 5000 changed 5. Narrower
+# beams (1e-40..1e-44) or dropping the fwdflat pass were faster still but raised the word error
+# rate (24% -> 25-35%); the default already decodes at about 0.2 of real time here.
 DECODER_SETTINGS: Final[dict[str, Any]] = {
     "maxhmmpf": 10000,
     "loglevel": "ERROR",
@@ -50,6 +51,9 @@ class PocketSphinxEngine:
         pcm = resample(audio, MODEL_RATE).samples
         with self._lock:
             decoder = self._decoder
+            # The noise and cepstral-mean estimates otherwise carry over from the previous
+            # recording, so a file's transcript would depend on what was decoded before it.
+            decoder.reinit_feat()
             decoder.start_utt()
             try:
                 # full_utt: the whole recording is here, so cepstral mean normalisation can

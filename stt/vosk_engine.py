@@ -95,7 +95,8 @@ class VoskEngine:
             self._model = vosk.Model(model_path=path)
         except Exception as error:  # vosk raises a bare Exception("Failed to create a model")
             raise ModelError(
-                f"vosk_model: {os.fspath(model_dir)} could not be loaded ({error})"
+                f"vosk_model: {os.fspath(model_dir)} could not be loaded, its files are damaged "
+                f"or from an incompatible Kaldi version ({error})"
             ) from None
         # The model is shared and read-only; the lock only keeps concurrent decodes from
         # competing for the same cores.
