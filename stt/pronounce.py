@@ -18,7 +18,7 @@ __all__ = ["CmuDict", "default_dict_path", "pronunciations"]
 
 def default_dict_path() -> Path:
     """Path of the CMU dictionary file shipped in the pocketsphinx wheel."""
-    import pocketsphinx
+    import pocketsphinx  # type: ignore[import-untyped]
 
     return Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
 

@@ -18,7 +18,7 @@ returns the keywords that occur in a transcript. The rules, in order:
 3. Phrases. The words of a phrase must all occur, with at most two other
    words between consecutive ones ("smell of natural gas" matches "gas
    smell"). A phrase that holds a function word ("no", "not", "out", "up",
-   "off", "on") must keep its order ("heat went out", not "out of heat"); a
+   "off", "on", "in", "through", "down") must keep its order ("heat went out", not "out of heat"); a
    phrase of content words only matches in any order ("pipes burst" matches
    "burst pipe"). Right after "no" or "not" only "more", "any", "real",
    "really" or "longer" may come between ("no more heat" matches "no heat";
@@ -27,8 +27,12 @@ returns the keywords that occur in a transcript. The rules, in order:
    it the modifier of another thing: "flood light", "smoke detector",
    "carbon monoxide detector", "fire pit", "power washing", "gas leak test"
    (table `COMPOUNDS`). Another occurrence in the same transcript still counts.
-5. Negation is ignored ("no leak" still matches "leak"): a false escalation
-   costs a phone call, a missed one costs a flooded house.
+5. Negation, narrowly: an occurrence right after "no", "not" or "never"
+   (only "a", "an", "any", "the", "more", "really" may come between) does not
+   count: "it's not an emergency", "no more leaks", "isn't leaking". Nothing
+   wider: "it won't stop leaking" must still escalate, and a past problem
+   ("thanks for fixing the leak") still matches. A false escalation costs a
+   phone call, a missed one a flooded house.
 
 Sound-alike matching (optional, `sounds`): speech recognisers replace rare
 words by common ones that sound alike ("no heat" written "no he'd"). Given a
@@ -64,6 +68,7 @@ __all__ = [
     "Pronunciations",
     "match",
     "normalize_keyword",
+    "related_words",
     "sound_distance",
     "stem",
     "words",
@@ -74,10 +79,10 @@ Pronunciations = Mapping[str, tuple[str, ...]]
 
 # Chosen for trades (plumbing, heating and cooling, electrical). Left out on
 # purpose: "fire" alone (fireplace is one word, but "fire pit", "fire alarm
-# inspection", "fire sprinkler" are routine calls), "emergency" and "urgent"
-# ("it's not urgent" is in half the routine messages and matching is not
-# negation-aware), "dripping" (a dripping faucet is the typical routine call),
-# "not working"/"stopped working" alone (doorbells and disposals stop too).
+# inspection", "fire sprinkler" are routine calls), "dripping" (a dripping
+# faucet is the typical routine call), "not working"/"stopped working" alone
+# (doorbells and disposals stop too). "emergency" and "urgent" are in: rule 5
+# keeps "it's not urgent" out.
 DEFAULT_KEYWORDS: tuple[str, ...] = (
     # water
     "leak",
@@ -129,6 +134,9 @@ DEFAULT_KEYWORDS: tuple[str, ...] = (
     "power outage",
     "lost power",
     "no electricity",
+    # said by the caller
+    "emergency",
+    "urgent",
 )
 
 MAX_KEYWORD_WORDS = 4
@@ -137,13 +145,20 @@ MAX_GAP = 2
 """Words allowed between two consecutive words of a phrase."""
 
 _NEGATIONS = frozenset({"no", "not"})
+_NEGATORS = frozenset({"no", "not", "never"})
+_BEFORE_NEGATED = frozenset({"a", "an", "any", "the", "more", "really"})
 _AFTER_NEGATION = frozenset({"more", "any", "real", "really", "longer"})
 _FUNCTION_WORDS = _NEGATIONS | {"out", "up", "off", "on", "in", "through", "down"}
 
 # Words that a keyword made only of them would find in every message.
 _TOO_COMMON = frozenset(
-    ["a", "an", "and", "are", "at", "be", "but", "by", "can", "do", "for", "from", "have", "he", "i", "in", "is", "it", "me", "my", "no", "not", "of", "on", "or", "our", "out", "please", "that", "the", "there", "this", "to", "up", "us", "was", "we", "will", "with", "you", "your"]
-)
+    (
+        "a", "an", "and", "are", "at", "be", "but", "by", "can", "do", "for", "from", "have",
+        "he", "i", "in", "is", "it", "me", "my", "no", "not", "of", "on", "or", "our", "out",
+        "please", "that", "the", "there", "this", "to", "up", "us", "was", "we", "will", "with",
+        "you", "your",
+    )
+)  # fmt: skip
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _KEYWORD_CHARS_RE = re.compile(r"[a-z0-9' ]+")
@@ -160,7 +175,7 @@ _IRREGULAR = {
     "burnt": "burn", "caught": "catch", "came": "come",
     "died": "die", "dies": "die", "dying": "die",
     "lost": "lose", "blew": "blow", "blown": "blow", "ran": "run",
-    "smelt": "smell", "leapt": "leap", "quit": "quit", "quitting": "quit",
+    "smelt": "smell", "leapt": "leap",
 }  # fmt: skip
 
 
@@ -228,10 +243,12 @@ _COMPOUND_WORDS: Mapping[str, str] = {
     "water": "heater softener filter bill",
 }
 COMPOUNDS: Mapping[str, frozenset[str]] = {
-    stem(word): frozenset(stem(h) for h in heads.split())
-    for word, heads in _COMPOUND_WORDS.items()
+    stem(word): frozenset(stem(h) for h in heads.split()) for word, heads in _COMPOUND_WORDS.items()
 }
 """Stem of a keyword's last word -> stems of the next words that make it a modifier."""
+
+_AFTER_NEGATION_STEMS = frozenset(stem(w) for w in _AFTER_NEGATION)
+_BEFORE_NEGATED_STEMS = frozenset(stem(w) for w in _BEFORE_NEGATED)
 
 
 def normalize_keyword(text: str) -> str:
@@ -260,9 +277,7 @@ def normalize_keyword(text: str) -> str:
             "keyword", f"{text!r}: {len(parts)} words, at most {MAX_KEYWORD_WORDS} are allowed"
         )
     if len(cleaned) > MAX_KEYWORD_CHARS:
-        raise InvalidInput(
-            "keyword", f"{text!r}: longer than {MAX_KEYWORD_CHARS} characters"
-        )
+        raise InvalidInput("keyword", f"{text!r}: longer than {MAX_KEYWORD_CHARS} characters")
     if all(w.replace("'", "") in _TOO_COMMON for w in words(cleaned)):
         raise InvalidInput(
             "keyword", f"{text!r}: only very common words, it would match every message"
@@ -303,7 +318,7 @@ def _gap_ok(previous: str, between: Sequence[str]) -> bool:
     if len(between) > MAX_GAP:
         return False
     if previous in _NEGATIONS:
-        return all(w in _AFTER_NEGATION for w in between)
+        return all(w in _AFTER_NEGATION_STEMS for w in between)
     return True
 
 
@@ -351,9 +366,18 @@ def _found(
             exact = any(stems[p] == s for p, s in zip(found, wanted, strict=True))
             if not exact and not (n == 1 and alone_ok):
                 continue
-            if not _is_compound(stems, found[last], pattern.stems[-1]):
+            if _is_compound(stems, found[last], pattern.stems[-1]):
+                continue
+            if not _negated(stems, min(found)):
                 return True
     return False
+
+
+def _negated(stems: Sequence[str], start: int) -> bool:
+    i = start - 1
+    while i >= 0 and start - i <= 2 and stems[i] in _BEFORE_NEGATED_STEMS:
+        i -= 1
+    return i >= 0 and stems[i] in _NEGATORS
 
 
 def match(
@@ -381,6 +405,19 @@ def match(
         if _found(pattern, stems, alike, alone_ok):
             found.append(keyword)
     return tuple(found)
+
+
+def related_words(keywords: Sequence[str], vocabulary: Iterable[str]) -> tuple[str, ...]:
+    """The words of `vocabulary` that are a form of a content word of `keywords`.
+
+    Content words are all but "no", "not", "out", "up", "off", "on", "in",
+    "through", "down". "leak" relates "leak", "leaks", "leaked", "leaking";
+    "frozen pipe" relates "freeze", "froze", "pipes"... This is what to favour in
+    a recogniser's language model so that it hears the keywords (see
+    stt.spotting.Spotter).
+    """
+    stems = {s for k in keywords for s in _pattern(k).stems if s not in _FUNCTION_WORDS}
+    return tuple(w for w in vocabulary if stem(_clean(w)) in stems)
 
 
 # --- sound-alike -----------------------------------------------------------------------------
