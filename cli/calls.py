@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TypeVar
 
 import typer
 
-from cli.common import EXIT_BAD_INPUT, JsonOption, emit_one, emit_rows, fail, using
+from cli.common import JsonOption, copy_out, emit_one, emit_rows, using
 from pbx.adapters.recordings import RecordingStore
 from pbx.core import present
 from pbx.runtime.settings import Settings
@@ -94,10 +93,5 @@ def recording(
 ) -> None:
     """Copy a call's recording (WAV) to a file."""
     source = with_calls(lambda s: s.recording(ident))
-    if out.is_dir():
-        fail(f"out: {out} is a directory; give a file name", EXIT_BAD_INPUT)
-    try:
-        shutil.copyfile(source, out)
-    except OSError as exc:
-        fail(f"out: cannot write {out} ({exc.strerror or exc})", EXIT_BAD_INPUT)
+    copy_out(source, out)
     typer.echo(f"wrote the recording of call {ident} to {out} ({out.stat().st_size} bytes)")

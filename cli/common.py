@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -100,6 +102,16 @@ def emit_one(row: dict[str, Any], as_json: bool) -> None:
     width = max(len(k) for k in row)
     for key, value in row.items():
         typer.echo(f"{key.ljust(width)}  {_cell(value)}")
+
+
+def copy_out(source: Path, out: Path) -> None:
+    """Copy an audio file the store holds to `out` (a file name), or fail naming `out`."""
+    if out.is_dir():
+        fail(f"out: {out} is a directory; give a file name", EXIT_BAD_INPUT)
+    try:
+        shutil.copyfile(source, out)
+    except OSError as exc:
+        fail(f"out: cannot write {out} ({exc.strerror or exc})", EXIT_BAD_INPUT)
 
 
 def done(message: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ import typer
 from cli.common import (
     EXIT_BAD_INPUT,
     JsonOption,
+    copy_out,
     done,
     emit_one,
     emit_rows,
@@ -158,12 +158,7 @@ def export(
 ) -> None:
     """Copy a message's audio (WAV) to a file."""
     source = with_voicemail(lambda s: s.audio_file(ident))
-    if out.is_dir():
-        fail(f"out: {out} is a directory; give a file name", EXIT_BAD_INPUT)
-    try:
-        shutil.copyfile(source, out)
-    except OSError as exc:
-        fail(f"out: cannot write {out} ({exc.strerror or exc})")
+    copy_out(source, out)
     typer.echo(f"wrote {out}")
 
 

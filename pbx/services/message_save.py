@@ -106,7 +106,11 @@ class MessageSaver:
             return None
 
     async def _save(self, job: SaveMessage) -> None:
-        data = await fetch_complete(self.source, job.name, job.key)
+        try:
+            data = await fetch_complete(self.source, job.name, job.key)
+        except ConnectionError as exc:  # not "no message": the next sweep stores it
+            log.error("voicemail of call %s: %s", job.key, exc)
+            return
         seconds = wav_seconds(data) if data is not None else 0.0
         if data is None or seconds < MIN_SECONDS:
             self.calls.submit(

@@ -102,7 +102,8 @@ async def fetch_complete(source: RecordingSource, name: str, key: str) -> bytes 
     """Asterisk's recording `name` once its file is complete; None when there is none.
 
     Waits (about 10 s) for a file still being written; rides out Asterisk
-    being unreachable for up to an hour.
+    being unreachable for up to an hour, then raises ConnectionError (the
+    file is left on Asterisk for the next sweep).
     """
     waits = 0
     outage = 0.0
@@ -111,8 +112,7 @@ async def fetch_complete(source: RecordingSource, name: str, key: str) -> bytes 
             data = await source.fetch(name)
         except ConnectionError as exc:
             if outage >= MAX_OUTAGE_SECONDS:
-                log.error("recording %s of call %s: Asterisk unreachable; left there", name, key)
-                return None
+                raise ConnectionError(f"Asterisk unreachable; {name} is left there") from exc
             if outage == 0:
                 log.warning("recording %s: %s; retrying", name, exc)
             outage += RETRY_SECONDS * 4
@@ -138,7 +138,7 @@ def wav_seconds(data: bytes) -> float:
     while pos + 8 <= len(data):
         chunk, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
         if chunk == b"fmt " and size >= 16:
-            byte_rate = struct.unpack_from("<I", data, pos + 12)[0]
+            byte_rate = struct.unpack_from("<I", data, pos + 16)[0]  # after format, channels, rate
         elif chunk == b"data":
             available = min(size, len(data) - pos - 8)
             return available / byte_rate if byte_rate else 0.0

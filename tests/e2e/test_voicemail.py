@@ -7,7 +7,6 @@ message-waiting lamp in step."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 import tomllib
@@ -26,13 +25,12 @@ from pbx.core.notifications import HEADER_SIGNATURE, HEADER_TIMESTAMP, sign
 from tests.e2e.phones import SippPhone, free_port
 from tests.e2e.system import System, wait_for
 from tests.e2e.test_calls import base, inbound, phones
+from tests.speech_tools import speech_tools  # noqa: F401
 
 NIGHT = "+13125550113"
 GREETING_SECONDS = 7.5  # the default greeting and the beep, before the caller speaks
 
-pytestmark = pytest.mark.skipif(
-    not (shutil.which("flite") and shutil.which("sox")), reason="flite and sox make the speech"
-)
+pytestmark = pytest.mark.usefixtures("speech_tools")
 
 
 def speech(path: Path, text: str) -> Path:

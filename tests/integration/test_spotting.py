@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,11 +19,7 @@ from stt.spotting import (
     default_lm_path,
     lm_vocabulary,
 )
-
-needs_speech_tools = pytest.mark.skipif(
-    shutil.which("flite") is None or shutil.which("sox") is None,
-    reason="flite and sox are needed to make test speech (the install script installs them)",
-)
+from tests.speech_tools import needs_speech_tools, speech_tools  # noqa: F401
 
 DELTA_30 = math.log(30) / math.log(1.0001)  # a boost of 30 in the model's log units
 

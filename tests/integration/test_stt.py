@@ -8,7 +8,6 @@ its tests cover the checks that make a wrong `vosk_model` setting fail clearly.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,14 +20,11 @@ import pytest
 import stt
 from stt import AudioError, Engine, ModelError, Transcript, make_engine, transcribe_file
 from stt.vosk_engine import check_vosk_model
+from tests.speech_tools import needs_speech_tools, require_speech_tools, speech_tools  # noqa: F401
 
 LEAK = "there is a water leak in the basement please call me back"
 BOILER = "good morning the boiler is broken and we have no hot water please call me today"
 
-needs_speech_tools = pytest.mark.skipif(
-    shutil.which("flite") is None or shutil.which("sox") is None,
-    reason="flite and sox are needed to make test speech (the install script installs them)",
-)
 
 
 def sox(*args: str | Path) -> None:
@@ -65,10 +61,7 @@ def sphinx() -> Engine:
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Voicemails at 8 kHz 16-bit: leak.wav, leak-phone.wav (through mu-law), boiler.wav."""
-    if shutil.which("flite") is None or shutil.which("sox") is None:
-        pytest.skip(
-            "flite and sox are needed to make test speech (the install script installs them)"
-        )
+    require_speech_tools()
     folder = tmp_path_factory.mktemp("speech")
     phone_line(speak(LEAK, folder / "leak.wav"), folder / "leak-phone.wav")
     speak(BOILER, folder / "boiler.wav")
@@ -355,7 +348,7 @@ def test_vosk_model_layouts_and_rate(tmp_path: Path) -> None:
 
 def test_vosk_model_with_damaged_files(tmp_path: Path) -> None:
     """The layout is right but Kaldi cannot read the files: still a one-line ModelError."""
-    pytest.importorskip("vosk")
+    import vosk  # noqa: F401  (a dev dependency: the damaged files must reach Kaldi)
     model = fake_vosk_model(tmp_path / "model")
     message = model_error("vosk", model)
     assert message.startswith(f"vosk_model: {model} could not be loaded")
