@@ -72,6 +72,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root
 
+from bench.transcription_load import TranscriptionLoad  # noqa: E402
 from tests.e2e.phones import free_ports  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -933,12 +934,30 @@ class Ladder:
     half: Run | None = None
 
 
-def run_ladder(bench: Bench, mode: str, rates: list[float], say: Callable[[str], None]) -> Ladder:
+def run_ladder(
+    bench: Bench,
+    mode: str,
+    rates: list[float],
+    say: Callable[[str], None],
+    load: TranscriptionLoad | None = None,
+) -> Ladder:
+    """Step up `rates` in `mode`; with `load`, voicemail transcription runs during each step."""
     args = bench.args
-    ladder = Ladder(mode)
+    label = f"{mode}+stt" if load is not None else mode
+    ladder = Ladder(label)
+
+    def step(rate: float) -> Run:
+        if load is None:
+            return bench.run(mode, rate)
+        with load:
+            run = bench.run(mode, rate)
+        if load.figures is not None:
+            say(f"  background: {load.figures.describe()}")
+        return run
+
     for rate in rates:
-        say(f"[{mode}] {fmt_rate(rate)} calls/s for {args.duration} s ...")
-        run = bench.run(mode, rate)
+        say(f"[{label}] {fmt_rate(rate)} calls/s for {args.duration} s ...")
+        run = step(rate)
         ladder.steps.append(run)
         ok = run.passed(args.max_fail, args.min_rate)
         routing = check_routing(run)
@@ -951,14 +970,36 @@ def run_ladder(bench: Bench, mode: str, rates: list[float], say: Callable[[str],
         ladder.sustained = run
     if ladder.sustained is not None:
         half = ladder.sustained.rate / 2
-        say(f"[{mode}] half of the sustained rate: {fmt_rate(half)} calls/s for "
+        say(f"[{label}] half of the sustained rate: {fmt_rate(half)} calls/s for "
             f"{args.duration} s ...")  # fmt: skip
-        ladder.half = bench.run(mode, half)
+        ladder.half = step(half)
         say(describe(ladder.half))
         routing = check_routing(ladder.half)
         if routing:
             say(f"  ROUTING: {routing}")
     return ladder
+
+
+def _transcribing_lines(by_mode: dict[str, Ladder]) -> list[str]:
+    """Each mode against itself with voicemail transcription running in the background."""
+    lines: list[str] = []
+    for mode, quiet in by_mode.items():
+        busy = by_mode.get(f"{mode}+stt")
+        if busy is None:
+            continue
+        lines.append("")
+        if quiet.sustained and busy.sustained:
+            lines.append(
+                f"{mode} while transcribing / {mode}: sustained rate "
+                f"{busy.sustained.rate / quiet.sustained.rate:.2f}"
+            )
+        for name, at in (("quiet", quiet.half), ("transcribing", busy.half)):
+            if at is not None:
+                lines.append(
+                    f"  {name:<13} at {fmt_rate(at.rate)}/s: {at.failure_pct:.3f}% failed, "
+                    f"post-dial delay p50 {at.pdd_ms(50)} ms, p99 {at.pdd_ms(99)} ms"
+                )
+    return lines
 
 
 def summary(ladders: list[Ladder], args: argparse.Namespace) -> str:
@@ -1003,6 +1044,7 @@ def summary(ladders: list[Ladder], args: argparse.Namespace) -> str:
                 f"{fmt_rate(ladder.steps[-1].rate)}/s (add higher --rates)"
             )
     by_mode = {ladder.mode: ladder for ladder in ladders}
+    lines += _transcribing_lines(by_mode)
     base = by_mode.get("baseline")
     for mode in ("controller", "recording"):
         other = by_mode.get(mode)
@@ -1121,6 +1163,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "201 and 202",
     )
     parser.add_argument(
+        "--transcribing",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run each mode's ladder again with N processes transcribing voicemail in the "
+        "background, as the controller's transcription worker does (nice 10); 1 is what the "
+        "controller runs",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the work directory (PBX_HOME, SIPp logs) afterwards",
@@ -1193,8 +1244,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         say(describe_pool(pool, args.modes))
         bench = Bench(args, pbx, pool, work / "runs")
+        load = None
+        if args.transcribing:
+            load = TranscriptionLoad(args.transcribing, work / "stt")
+            load.warm()
         for mode in args.modes:
             ladders.append(run_ladder(bench, mode, args.rate_list, say))
+            if load is not None:
+                ladders.append(run_ladder(bench, mode, args.rate_list, say, load))
         say("")
         say(summary(ladders, args))
         failed = any(check_routing(r) for ladder in ladders for r in ladder.steps)

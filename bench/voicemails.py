@@ -1,11 +1,14 @@
 """Labelled after-hours voicemails for the speech benchmark (text known, audio synthesised).
 
-Two sets of 44 messages, each half emergencies and half routine calls:
+Three sets of 44 messages, each half emergencies and half routine calls:
 
 - `TUNING` (set A): the matcher's rules, the default keywords' sound-alike and
   spotting thresholds were adjusted while looking at these.
 - `HELD_OUT` (set B): written at the same time, in other words, and only
   measured; nothing was changed because of a result on it.
+- `FRESH` (set C): written later, independently of A and B, by someone who had
+  not seen the detector's keywords or rules, with indirect wordings and near
+  misses; only measured.
 
 Labels. A message is an emergency when the caller reports an urgent problem
 happening now that needs a technician tonight: water escaping (leak, burst or
@@ -245,6 +248,154 @@ _B_ROUTINE = (
     "customer on Hill Street. It is due at the end of the month.",
 )
 
+_C_EMERGENCY = (
+    "Water heater in the hall closet is dumping water out the bottom, the carpet's soaked "
+    "already. Rob, five five five, oh one nine, four four seven two.",
+    "Hello, this is Edna Kowalski, I live alone on Birchwood Terrace. The radiators have gone "
+    "stone cold since supper and I can see my breath in the parlor. They say it's going down to "
+    "zero tonight. I don't know who else to call. My number is five five five, two seven two, "
+    "eight one one six. Thank you, dear.",
+    "Oh my gosh, hi, um, there's this really strong rotten egg odor coming from the laundry "
+    "room where the dryer hooks up, and my head is starting to hurt. I got the kids out on the "
+    "porch. Somebody call me, it's Tasha, five five five, six oh three, nine nine two one.",
+    "Hi, this is Luis, kitchen manager at Bella Notte on Harbor Street. The grease trap and the "
+    "floor drains are coming up all over the kitchen, black water, smells like a septic tank. "
+    "We're in the middle of dinner service and we might have to close. Send somebody tonight.",
+    "Yeah, this is Phil Oyelaran, I own the fourplex at two ten Garfield. Tenant in unit one "
+    "says water is raining down out of her bathroom fan from the apartment upstairs and nobody's "
+    "home up there. I'm heading over now. Need a plumber tonight. Five five five, four eight oh, "
+    "three two six six.",
+    "Hi, a bunch of my outlets just went dead and the ones that still work feel warm, and "
+    "there's a smell like a hot iron coming from the panel in the hall. I'm scared to touch "
+    "anything. This is Courtney Albright, twenty two Foxglove Lane.",
+    "Hi, this is Desmond. The AC quit putting out cold air this afternoon, the thermometer on "
+    "the porch says one hundred nine and it's already eighty nine inside and climbing. My wife "
+    "is on oxygen and she's getting dizzy. Can anyone come out tonight? Five five five, three "
+    "one oh, seven seven five eight.",
+    "Pipe let go in the crawl space, I can hear it gushing. Barry, on Ninth Street. Five five "
+    "five, two two eight, oh oh four one.",
+    "Hello? Yes, this is Mister Chen at the dry cleaner on Market. One of the big ceiling "
+    "lights popped and now there's a haze and a melted plastic smell up above the ceiling. We "
+    "switched everything off at the wall. We need someone tonight, please.",
+    "Hi, this is Gail on Summit Ridge Road. With this storm, water is running down the inside "
+    "of the chimney wall and puddling around the wood stove, and the wet spot keeps growing. "
+    "I've got every pot in the house out. Five five five, nine one seven, two oh six three.",
+    "Hi, uh, it's Trevor. Woke up and nothing comes out of any tap, not a drop, and it was minus "
+    "fifteen last night. The pipe that comes up through the garage wall has frost all over it. "
+    "I'm worried it's going to split. Five five five, six six one, four oh three oh.",
+    "Hi, this is Ben Whitaker. The alarm down by the boiler keeps going off, four quick beeps "
+    "then quiet, and my wife and I both have pounding headaches and feel sick to our stomachs. "
+    "I think it's fumes from the boiler. We're sitting out in the car with the dog. Five five "
+    "five, seven oh two, one one eight nine.",
+    "Good evening, this is Renee, night supervisor at Maple Grove assisted living. The east "
+    "wing has lost electricity, the hallway lights and the residents' call buttons are all out, "
+    "but the street still has power and the generator didn't kick on. We need an electrician "
+    "here as soon as humanly possible. Front desk is five five five, two oh oh, eight four "
+    "eight four.",
+    "Hey, it's Omar at the Sunrise Diner. Our booster heater went out and the dish machine is "
+    "running cold, there's zero hot water anywhere in the kitchen and the health inspector won't "
+    "let us open like that. We open at five in the morning. Call me.",
+    "Hi there, sorry to call so late, this is Marjorie Templeton at forty one Hollis Avenue. I "
+    "went down to switch the laundry and the whole basement floor is under water, it's over my "
+    "slippers, and it's coming in around the bottom of the wall by the pump pit. I can hear the "
+    "pump running but it isn't doing anything. My husband is away so it's just me. Could "
+    "someone come tonight? Five five five, four three six, one nine nine two.",
+    "This is Dale with Northside Property Management. Tenants at the Hawthorne building are "
+    "reporting a strong natural gas odor in the stairwell, and I've evacuated the second floor. "
+    "The utility has been called. We need your gas tech on site tonight. Five five five, eight "
+    "two two, three oh one seven.",
+    "Hi, it's Jolene. Every time the dryer kicks on the lights dim way down, and just now "
+    "there was a pop and a flash behind the dryer and it smells like burnt hair. I unplugged "
+    "it. Can somebody get here tonight?",
+    "Yes, hello, my name is Herbert Lindqvist, I'm eighty four. The toilet and the bathtub are "
+    "both filling up with filthy water from underneath and it's spreading into the hall carpet. "
+    "I can't bend down to do anything about it. Five five five, one four seven, six six oh two.",
+    "Hi, the heat pump is running but it's only pushing out cold air, and the backup heat "
+    "isn't kicking in either. It's eight degrees outside and forty nine in the baby's room. "
+    "This is Kayla, five five five, three nine four, seven two oh five.",
+    "Hey, Jamal here, the corner house on Lincoln and Third. Water is shooting out of the meter "
+    "box by the sidewalk like a fountain and running into my basement window. I can't shut it "
+    "off, the key won't fit. Call me back quick, five five five, six two one, oh nine four "
+    "seven.",
+    "Hi, this is Lorraine Dubois. Everything in the house just went black, the neighbors still "
+    "have their lights on, and I reset the breakers and nothing happened. My son sleeps on a "
+    "breathing machine and the battery only lasts a few hours. Five five five, seven eight one, "
+    "oh three three nine.",
+    "Hi, it's Patrick at the hardware store on Garrison Street. The flat roof is letting water "
+    "in over the paint aisle, it's coming through in three places and the soaked ceiling panels "
+    "are starting to fall. Can you get someone here tonight?",
+)
+
+_C_ROUTINE = (
+    "Hi, this is Norma. The water heater you put in after the old one flooded the garage back "
+    "in January is doing great. I'd like the same crew to look at our water softener sometime "
+    "next month.",
+    "Hello, Gordon Pike calling. We're looking at replacing our central air before next summer, "
+    "the unit is twenty two years old. Could someone come out and measure for a quote? Evenings "
+    "are better. Five five five, nine four oh, two six one one.",
+    "Hi, the smoke alarm in the upstairs hallway keeps chirping every minute or so. I think it "
+    "just needs a battery but it's hard wired and I can't reach it. Anytime this week is fine. "
+    "This is Ida.",
+    "Hey, it's Curtis. Your guy cleared the sewer backup for us on Saturday night, and I just "
+    "want to say thanks, he saved our basement. Does the camera footage show any roots? We're "
+    "thinking about replacing the line.",
+    "Hi, this is Rhonda Maddox, I manage three rentals on Pearl Street. I need the yearly gas "
+    "appliance safety checks done before the new leases start on the first. Can you give me a "
+    "price for all three houses?",
+    "Calling to get on the schedule for a dryer vent cleaning. Stan, five five five, one oh "
+    "six, two two one four.",
+    "Hello, this is Dolores Abernathy on Chestnut Hill. My grandson says my furnace filter "
+    "should be changed and I'm not sure how to do it myself, and the thermostat buttons are so "
+    "small I can't read them anymore. The house is warm, nothing's wrong, I would just like "
+    "someone to come by one of these days and show me. Call anytime before eight, five five "
+    "five, three five two, oh seven seven four.",
+    "Hi, this is Keith. We're in a flood zone and the insurance company wants us to put in a "
+    "backwater valve and a battery backup for the sump pump. Could you send me a quote so I can "
+    "pass it along to them?",
+    "Hi, this is Tamara with Greenleaf Landscaping. We need a couple of exterior outlets with "
+    "power run out to a new pergola at a client's house on Ridgeview. Call me to set up a walk "
+    "through.",
+    "Hello, this is Elliot. Since you replaced that sparking outlet last Tuesday everything has "
+    "been fine, but my wife would like the rest of the outlets in that bedroom checked too, just "
+    "for peace of mind. Whenever you've got an opening.",
+    "Hi, it's Francesca at Trattoria Lucca. We're adding a second walk in cooler and we need a "
+    "plumber and an electrician to quote the drain and the dedicated circuit. We're closed "
+    "Mondays, so that's the best day to come look.",
+    "Hi, this is Nate. The breaker for the garage trips sometimes when I run the table saw and "
+    "the shop vac together. It resets fine and everything else works. I'm wondering if I should "
+    "get a bigger circuit out there.",
+    "Hi, it's Beatrice Holloway. The gas company came out and tightened the fitting behind the "
+    "stove, and the smell hasn't come back, so please take us off tomorrow's schedule. Thank you "
+    "so much.",
+    "Hey, Lucas here. Looking for a price on a wall mounted electric heater for the sunroom, it "
+    "gets a little chilly out there in the evenings. Five five five, eight oh eight, four one "
+    "two seven.",
+    "Hi, this is Shelby. We're going away for two weeks over Christmas and I'm nervous about the "
+    "pipes in the crawl space freezing while we're gone. Could somebody come wrap them or add "
+    "heat tape before the twentieth?",
+    "Hello, the water pressure in the upstairs shower has been kind of weak for a few months "
+    "now. I'd just like someone to take a look next time you're nearby. This is Howard, five "
+    "five five, two six nine, five five three eight.",
+    "Hi, this is Agnes from the accounts office at Riverside Condominiums. We received two "
+    "invoices with the same number for the boiler work in October. Could someone from billing "
+    "call me back during business hours?",
+    "Hi, it's Dominic. The roof patch your crew did over the bedroom held up through all that "
+    "rain this weekend, not a drop came in. I'd like to go ahead with the full replacement you "
+    "quoted, so call me to set a date.",
+    "Hello, my name is Andre Fontaine. I'm a licensed journeyman electrician and I saw your ad "
+    "for a service tech. I'd love to come in for an interview. You can reach me at five five "
+    "five, four seven three, one two eight eight.",
+    "Hi, this is Wes. After the last ice storm we were without power for three days, so we'd "
+    "like a standby generator put in with a transfer switch. What kind of timeline are you "
+    "looking at?",
+    "Hi, this is Rosalind. Someone told me I should be flushing the sediment out of my water "
+    "heater once a year. Is that a service you offer, and about how much would it run?",
+    "Hi, it's Lenny, just returning Sheila's call about Thursday's estimate. Talk soon.",
+)
+
 TUNING: tuple[Voicemail, ...] = _set("a", _A_EMERGENCY, _A_ROUTINE, past=frozenset({3}))
 HELD_OUT: tuple[Voicemail, ...] = _set("b", _B_EMERGENCY, _B_ROUTINE, past=frozenset({3}))
-SETS: dict[str, tuple[Voicemail, ...]] = {"A": TUNING, "B": HELD_OUT}
+FRESH: tuple[Voicemail, ...] = _set(
+    "c", _C_EMERGENCY, _C_ROUTINE, past=frozenset({1, 4, 10, 13, 18, 20})
+)
+SETS: dict[str, tuple[Voicemail, ...]] = {"A": TUNING, "B": HELD_OUT, "C": FRESH}

@@ -32,7 +32,9 @@ from pbx.services.voicemail import VoicemailService
 T = TypeVar("T")
 
 app = typer.Typer(help="Voicemail: boxes, messages, greetings, keywords.", no_args_is_help=True)
-box_app = typer.Typer(help="Voicemail boxes (personal ones come with each extension).", no_args_is_help=True)
+box_app = typer.Typer(
+    help="Voicemail boxes (personal ones come with each extension).", no_args_is_help=True
+)
 app.add_typer(box_app, name="box")
 
 COLUMNS = [
@@ -107,7 +109,8 @@ def show(ident: int = IdArgument, as_json: bool = JsonOption) -> None:
     detail = with_voicemail(lambda s: s.show(ident))
     row = present.message(detail.message, detail.customer)
     escalation = [
-        f"{present.iso_time(e.at)} {e.action}" + (f" {e.user}" if e.user else "")
+        f"{present.iso_time(e.at)} {e.action}"
+        + (f" {e.user}" if e.user else "")
         + (f": {e.detail}" if e.detail else "")
         for e in detail.escalations
     ]
@@ -148,7 +151,9 @@ def assign(
 ) -> None:
     """Assign a message to a team member to handle."""
     m = with_voicemail(lambda s: s.assign(ident, user))
-    typer.echo(f"message {ident} assigned to {m.assigned_to}" if user else f"message {ident} unassigned")
+    typer.echo(
+        f"message {ident} assigned to {m.assigned_to}" if user else f"message {ident} unassigned"
+    )
 
 
 @app.command("export")
@@ -209,15 +214,24 @@ def transcribe(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Transcribe a WAV file and print the transcript and the real-time factor."""
+    """Transcribe a WAV file and print the transcript and the real-time factor.
+
+    It decodes as voicemail is decoded: with PocketSphinx, listening for the default
+    emergency keywords.
+    """
+    from pbx.core.keywords import DEFAULT_KEYWORDS
+    from pbx.runtime.settings import default_cache
+    from pbx.services.speech import build_engine
     from stt.audio import AudioError
-    from stt.engine import make_engine, transcribe_file
+    from stt.engine import transcribe_file
 
     cfg = settings()
     if not file.is_file():
         fail(f"file: {file} does not exist", EXIT_BAD_INPUT)
     try:
-        decoder = make_engine(engine, cfg.vosk_model or None)
+        decoder = build_engine(
+            engine, cfg.vosk_model or None, DEFAULT_KEYWORDS, default_cache() / "stt"
+        )
         result = transcribe_file(str(file), decoder)
     except AudioError as exc:
         fail(f"file: {file.name}: {exc}", EXIT_BAD_INPUT)

@@ -21,6 +21,7 @@ __all__ = [
     "ModelError",
     "Transcript",
     "clean_words",
+    "engine_name",
     "make_engine",
     "transcribe_file",
     "transcribe_path",
@@ -79,7 +80,8 @@ def clean_words(words: list[str] | str) -> str:
     return " ".join(word for word in kept if word)
 
 
-def _engine_name(name: str | None, model: str | None) -> str:
+def engine_name(name: str | None, model: str | None) -> str:
+    """The engine `make_engine` builds for these settings ("pocketsphinx" or "vosk")."""
     return (name or "").strip().lower() or ("vosk" if model else "pocketsphinx")
 
 
@@ -93,7 +95,7 @@ def make_engine(
     directory is missing, invalid or cannot be loaded, or the vosk package is not installed.
     """
     model = os.fspath(vosk_model) if vosk_model is not None else ""
-    chosen = _engine_name(name, model)
+    chosen = engine_name(name, model)
     if chosen == "pocketsphinx":
         from stt.sphinx import PocketSphinxEngine
 
@@ -123,19 +125,18 @@ def transcribe_file(
 _worker_engines: dict[tuple[str, str | None], Engine] = {}
 
 
-def transcribe_path(path: str, engine_name: str | None, vosk_model: str | None) -> Transcript:
+def transcribe_path(path: str, engine: str | None, vosk_model: str | None) -> Transcript:
     """`transcribe_file` for a process-pool worker: the engine is built once per process.
 
     A top-level function with plain arguments, so that it pickles; engines are cached in the
     worker keyed by (engine name, vosk_model), names resolved as `make_engine` does.
     """
-    chosen = _engine_name(engine_name, vosk_model)
+    chosen = engine_name(engine, vosk_model)
     key = (chosen, (vosk_model or None) if chosen == "vosk" else None)
-    engine = _worker_engines.get(key)
-    if engine is None:
-        engine = make_engine(engine_name, vosk_model)
-        _worker_engines[key] = engine
-    return transcribe_file(path, engine)
+    built = _worker_engines.get(key)
+    if built is None:
+        built = _worker_engines[key] = make_engine(engine, vosk_model)
+    return transcribe_file(path, built)
 
 
 def worker_init() -> None:

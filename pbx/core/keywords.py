@@ -1,7 +1,9 @@
 """Emergency keywords found in a voicemail transcript (pure: no I/O).
 
-A keyword is one to four words ("leak", "no heat", "burst pipe"). `match`
-returns the keywords that occur in a transcript. The rules, in order:
+A keyword is one to four words ("leak", "no heat", "burst pipe"); a word may
+be a set of alternatives joined by "|" ("furnace|boiler quit|died" is eight
+phrases: a thing and the ways it fails). `match` returns the keywords that
+occur in a transcript. The rules, in order:
 
 1. Words. The transcript and the keywords are cut into words of letters,
    digits and apostrophes, lower-cased. Clitics are taken off ("heat's" is
@@ -26,13 +28,18 @@ returns the keywords that occur in a transcript. The rules, in order:
 4. Compounds. A keyword's last word does not count when the next word makes
    it the modifier of another thing: "flood light", "smoke detector",
    "carbon monoxide detector", "fire pit", "power washing", "gas leak test"
-   (table `COMPOUNDS`). Another occurrence in the same transcript still counts.
-5. Negation, narrowly: an occurrence right after "no", "not" or "never"
-   (only "a", "an", "any", "the", "more", "really" may come between) does not
-   count: "it's not an emergency", "no more leaks", "isn't leaking". Nothing
-   wider: "it won't stop leaking" must still escalate, and a past problem
-   ("thanks for fixing the leak") still matches. A false escalation costs a
-   phone call, a missed one a flooded house.
+   (table `COMPOUNDS`); this holds for every word of a phrase ("outlet for
+   the hot tub" is not a hot outlet). Another occurrence in the same
+   transcript still counts.
+5. Negation, narrowly: an occurrence with a word right after "no", "not" or
+   "never" (only "a", "an", "any", "the", "more", "really" may come between)
+   does not count, unless that negation is part of the keyword: "it's not an
+   emergency", "no more leaks", "isn't leaking", "a new water line, no rush".
+   Nothing wider: "it won't stop leaking" must still escalate. A false
+   escalation costs a phone call, a missed one a flooded house.
+6. Repaired: an occurrence within two words of "fixed", "fixing" or
+   "repaired" does not count ("thanks for fixing the leak", "the leak you
+   fixed"); a request ("can you fix the leak") still does.
 
 Sound-alike matching (optional, `sounds`): speech recognisers replace rare
 words by common ones that sound alike ("no heat" written "no he'd"). Given a
@@ -77,53 +84,54 @@ __all__ = [
 Pronunciations = Mapping[str, tuple[str, ...]]
 """A word (lower case, as the recogniser writes it) -> its phones, without stress marks."""
 
-# Chosen for trades (plumbing, heating and cooling, electrical). Left out on
-# purpose: "fire" alone (fireplace is one word, but "fire pit", "fire alarm
-# inspection", "fire sprinkler" are routine calls), "dripping" (a dripping
-# faucet is the typical routine call), "not working"/"stopped working" alone
-# (doorbells and disposals stop too). "emergency" and "urgent" are in: rule 5
-# keeps "it's not urgent" out.
+# Chosen for trades (plumbing, heating and cooling, electrical). A keyword may
+# give alternatives for a word ("furnace|boiler quit|died"), so that one line
+# covers a thing and the ways it fails. Left out on purpose: "fire" alone
+# (fire pit, fire alarm inspection and fire sprinkler are routine calls),
+# "dripping" alone (a dripping faucet is the typical routine call), "stopped
+# working" without a thing (doorbells and disposals stop too), "cold" alone (a
+# chilly room is a quote, a freezing house is not). "emergency" and "urgent"
+# are in: rule 5 keeps "it's not urgent" out.
+_HVAC = "furnace|heater|boiler|heat|heating|pump|conditioner|conditioning|cooling|compressor|ac"
+_ELECTRIC = "outlet|switch|plug|panel|wire|wiring|cord|breaker|socket|receptacle"
 DEFAULT_KEYWORDS: tuple[str, ...] = (
-    # water
+    # water escaping
     "leak",
-    "burst pipe",
-    "broken pipe",
-    "frozen pipe",
+    "burst|broke|split|crack|bust|rupture|blow pipe|line|hose|main|tank",
+    "hose|pipe|line|fitting pop|come|blow off|loose",
+    "frozen pipe|line",
+    "pipe start freeze",
     "flooding",
-    "water coming in",
-    "water coming through",
-    "water pouring",
-    "water spraying",
-    "water everywhere",
+    "water coming in|through|up|down",
+    "water pour|spray|gush|bubble|rush|stream|squirt|spurt|shoot|seep|everywhere",
+    "water all over",
+    "inch|inches|foot|feet water",
+    "take|taking on water",
     "no water",
     "overflowing",
     "sewage",
-    "sewer backup",
+    "sewer|toilet|drain|tub|shower back up",
+    "ceiling|roof sag|cave|collapse|bulge|drip",
+    "drip light|fixture|ceiling",
     # heat and cooling
     "no heat",
-    "heat out",
-    "furnace out",
-    "furnace died",
-    "furnace stopped",
-    "furnace not working",
-    "boiler out",
+    f"{_HVAC} out",
+    f"{_HVAC} quit|die|stop|fail|break",
+    f"{_HVAC} not work|start|turn|come|kick|light|run|heat|cool|blow",
     "blowing cold air",
+    "house|home|apartment|building|place freeze",
+    "degrees in house|home|here",
     "no hot water",
     "no air conditioning",
-    "air conditioning out",
-    "air conditioning stopped",
-    "air conditioning not working",
-    "air conditioner stopped",
-    "air conditioner not working",
     "no cooling",
     # gas and smoke
-    "gas smell",
-    "gas leak",
-    "rotten egg smell",
+    "gas smell|odor|odour|leak|hiss|stink",
+    "rotten egg",
     "carbon monoxide",
-    "alarm going off",
+    "alarm|detector going off",
     "smoke",
-    "burning smell",
+    "burn|burning smell|odor|odour",
+    f"{_ELECTRIC} spark|scorch|melt|hot|smoke|buzz|burn|sizzle|char|arc",
     "on fire",
     "caught fire",
     "electrical fire",
@@ -132,7 +140,8 @@ DEFAULT_KEYWORDS: tuple[str, ...] = (
     "no power",
     "power out",
     "power outage",
-    "lost power",
+    "lose power|electricity|heat",
+    "light|power|electricity|house|everything go out|off|dark",
     "no electricity",
     # said by the caller
     "emergency",
@@ -140,7 +149,8 @@ DEFAULT_KEYWORDS: tuple[str, ...] = (
 )
 
 MAX_KEYWORD_WORDS = 4
-MAX_KEYWORD_CHARS = 60
+MAX_ALTERNATIVES = 16
+MAX_KEYWORD_CHARS = 200
 MAX_GAP = 2
 """Words allowed between two consecutive words of a phrase."""
 
@@ -149,6 +159,7 @@ _NEGATORS = frozenset({"no", "not", "never"})
 _BEFORE_NEGATED = frozenset({"a", "an", "any", "the", "more", "really"})
 _AFTER_NEGATION = frozenset({"more", "any", "real", "really", "longer"})
 _FUNCTION_WORDS = _NEGATIONS | {"out", "up", "off", "on", "in", "through", "down"}
+_RESOLVED = frozenset({"fixed", "fixing", "repaired"})
 
 # Words that a keyword made only of them would find in every message.
 _TOO_COMMON = frozenset(
@@ -161,7 +172,7 @@ _TOO_COMMON = frozenset(
 )  # fmt: skip
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
-_KEYWORD_CHARS_RE = re.compile(r"[a-z0-9' ]+")
+_KEYWORD_CHARS_RE = re.compile(r"[a-z0-9'| ]+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 
 _SPLIT = {"backup": ("back", "up"), "backups": ("back", "up")}
@@ -241,6 +252,8 @@ _COMPOUND_WORDS: Mapping[str, str] = {
     "leak": "detector detection test sensor",
     "sewage": "pump ejector",
     "water": "heater softener filter bill",
+    "hot": "tub water plate",
+    "freeze": "yogurt food dessert",
 }
 COMPOUNDS: Mapping[str, frozenset[str]] = {
     stem(word): frozenset(stem(h) for h in heads.split()) for word, heads in _COMPOUND_WORDS.items()
@@ -254,49 +267,90 @@ _BEFORE_NEGATED_STEMS = frozenset(stem(w) for w in _BEFORE_NEGATED)
 def normalize_keyword(text: str) -> str:
     """Validate a keyword typed by a user and return it in canonical form.
 
-    Canonical: lower case, words separated by one space. Allowed: letters,
-    digits and apostrophes, 1 to `MAX_KEYWORD_WORDS` words, at most
-    `MAX_KEYWORD_CHARS` characters, and not only very common words ("the",
-    "no"), which would match every message. Raises
-    InvalidInput("keyword", reason) otherwise.
+    Canonical: lower case, words separated by one space, alternatives joined by
+    "|" with no space ("furnace|boiler quit|died"). Allowed: letters, digits and
+    apostrophes, 1 to `MAX_KEYWORD_WORDS` word slots of at most
+    `MAX_ALTERNATIVES` one-word alternatives each, at most `MAX_KEYWORD_CHARS`
+    characters, and not only very common words ("the", "no"), which would match
+    every message. Raises InvalidInput("keyword", reason) otherwise.
     """
-    cleaned = " ".join(_clean(text).split())
+    cleaned = " ".join(re.sub(r"\s*\|\s*", "|", _clean(text).strip()).split())
     if not cleaned:
         raise InvalidInput("keyword", "empty: give one to four words, e.g. 'burst pipe'")
     if not _KEYWORD_CHARS_RE.fullmatch(cleaned):
         bad = sorted({c for c in cleaned if not _KEYWORD_CHARS_RE.fullmatch(c)})
         raise InvalidInput(
             "keyword",
-            f"{text!r}: only letters, digits and apostrophes are allowed, not {''.join(bad)!r}",
-        )
-    parts = cleaned.split(" ")
-    if any(not re.search(r"[a-z0-9]", p) for p in parts):
-        raise InvalidInput("keyword", f"{text!r}: a word needs a letter or a digit")
-    if len(parts) > MAX_KEYWORD_WORDS:
-        raise InvalidInput(
-            "keyword", f"{text!r}: {len(parts)} words, at most {MAX_KEYWORD_WORDS} are allowed"
+            f"{text!r}: only letters, digits, apostrophes and '|' are allowed, not {''.join(bad)!r}",
         )
     if len(cleaned) > MAX_KEYWORD_CHARS:
         raise InvalidInput("keyword", f"{text!r}: longer than {MAX_KEYWORD_CHARS} characters")
-    if all(w.replace("'", "") in _TOO_COMMON for w in words(cleaned)):
+    slots = _slots(text, cleaned)
+    if len(slots) > MAX_KEYWORD_WORDS:
+        raise InvalidInput(
+            "keyword", f"{text!r}: {len(slots)} words, at most {MAX_KEYWORD_WORDS} are allowed"
+        )
+    if all(any(w in _TOO_COMMON for w in slot) for slot in slots):
         raise InvalidInput(
             "keyword", f"{text!r}: only very common words, it would match every message"
         )
     return cleaned
 
 
+def _slots(text: str, cleaned: str) -> list[tuple[str, ...]]:
+    """The word slots of a cleaned keyword: each a tuple of one-word alternatives."""
+    slots: list[tuple[str, ...]] = []
+    for part in cleaned.split(" "):
+        alternatives = part.split("|")
+        if any(not re.search(r"[a-z0-9]", a) for a in alternatives):
+            what = "an alternative" if len(alternatives) > 1 else "a word"
+            raise InvalidInput("keyword", f"{text!r}: {what} needs a letter or a digit")
+        if len(alternatives) == 1:
+            slots += ((w,) for w in words(part))
+            continue
+        if len(alternatives) > MAX_ALTERNATIVES:
+            raise InvalidInput(
+                "keyword",
+                f"{text!r}: {len(alternatives)} alternatives in {part!r}, "
+                f"at most {MAX_ALTERNATIVES} are allowed",
+            )
+        split = [a for a in alternatives if len(words(a)) != 1]
+        if split:
+            raise InvalidInput(
+                "keyword", f"{text!r}: an alternative must be one word, not {split[0]!r}"
+            )
+        slots.append(tuple(words(a)[0] for a in alternatives))
+    return slots
+
+
 @dataclass(frozen=True)
 class _Pattern:
-    stems: tuple[str, ...]
-    words: tuple[str, ...]
+    slots: tuple[frozenset[str], ...]  # the stems each word slot accepts
+    words: tuple[tuple[str, ...], ...]  # the words of each slot, as written
     ordered: bool
+    plain: bool  # no alternatives: a match is named by the keyword itself
+
+    def named(self, keyword: str, chosen: Sequence[str]) -> str:
+        return keyword if self.plain else " ".join(chosen)
 
 
 @lru_cache(maxsize=1024)
 def _pattern(keyword: str) -> _Pattern:
-    ws = tuple(words(keyword))
-    stems = tuple(stem(w) for w in ws)
-    return _Pattern(stems, ws, any(s in _FUNCTION_WORDS for s in stems))
+    cleaned = " ".join(_clean(keyword).split())
+    # a slot without alternatives may still be several words ("won't" is "will not")
+    written = tuple(
+        slot
+        for part in cleaned.split(" ")
+        for slot in (
+            [tuple(words(a)[0] for a in part.split("|") if words(a))]
+            if "|" in part
+            else [(w,) for w in words(part)]
+        )
+        if slot
+    )
+    slots = tuple(frozenset(stem(w) for w in slot) for slot in written)
+    ordered = any(s in _FUNCTION_WORDS for slot in slots for s in slot)
+    return _Pattern(slots, written, ordered, all(len(w) == 1 for w in written))
 
 
 @dataclass(frozen=True)
@@ -314,21 +368,21 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-def _gap_ok(previous: str, between: Sequence[str]) -> bool:
+def _gap_ok(previous: frozenset[str], between: Sequence[str]) -> bool:
     if len(between) > MAX_GAP:
         return False
-    if previous in _NEGATIONS:
+    if previous & _NEGATIONS:
         return all(w in _AFTER_NEGATION_STEMS for w in between)
     return True
 
 
 def _occurrences(
-    order: Sequence[str], stems: Sequence[str], alike: Sequence[frozenset[str]] | None
+    order: Sequence[frozenset[str]], stems: Sequence[str], alike: Sequence[frozenset[str]] | None
 ) -> Iterator[list[int]]:
-    """Positions in `stems` of the words of `order`, in that order, gaps within the rules."""
+    """Positions in `stems` of the slots of `order`, in that order, gaps within the rules."""
 
-    def fits(j: int, s: str) -> bool:
-        return stems[j] == s or (alike is not None and s in alike[j])
+    def fits(j: int, slot: frozenset[str]) -> bool:
+        return stems[j] in slot or (alike is not None and not alike[j].isdisjoint(slot))
 
     def extend(found: list[int]) -> Iterator[list[int]]:
         if len(found) == len(order):
@@ -344,40 +398,80 @@ def _occurrences(
             yield from extend([i])
 
 
-def _is_compound(stems: Sequence[str], position: int, keyword_stem: str) -> bool:
-    heads = COMPOUNDS.get(keyword_stem)
-    return heads is not None and position + 1 < len(stems) and stems[position + 1] in heads
+def _is_compound(
+    stems: Sequence[str], found: Sequence[int], slots: Sequence[frozenset[str]]
+) -> bool:
+    """A found word that the next transcript word makes a modifier ("flood light"), unless
+    that next word is itself part of the match ("no hot water")."""
+    for position, slot in zip(found, slots, strict=True):
+        following = position + 1
+        if following >= len(stems) or following in found:
+            continue
+        said = {stems[position]} if stems[position] in slot else slot
+        if any(stems[following] in COMPOUNDS.get(s, ()) for s in said):
+            return True
+    return False
+
+
+def _resolved(tokens: Sequence[_Token], found: Sequence[int]) -> bool:
+    """Rule 6: a word of the match is within two words of "fixed", "fixing" or "repaired"."""
+    window = range(max(0, min(found) - 2), min(len(tokens), max(found) + 3))
+    return any(tokens[i].raw in _RESOLVED for i in window)
+
+
+def _chosen(
+    pattern: _Pattern,
+    tokens: Sequence[_Token],
+    alike: Sequence[frozenset[str]] | None,
+    found: Sequence[int],
+    order: Sequence[int],
+) -> list[str]:
+    """What matched, in transcript order: the transcript's word where it matched exactly
+    ("lost" for "lose"), else the keyword's word that it sounds like."""
+    chosen: list[str] = []
+    for position, i in zip(found, order, strict=True):  # found is in transcript order
+        token = tokens[position]
+        heard = {token.stem} if token.stem in pattern.slots[i] else (alike or [])[position]
+        written = next(w for w in pattern.words[i] if stem(w) in heard)
+        chosen.append(token.raw or written if token.stem in pattern.slots[i] else written)
+    return chosen
 
 
 def _found(
     pattern: _Pattern,
-    stems: Sequence[str],
+    tokens: Sequence[_Token],
     alike: Sequence[frozenset[str]] | None,
     alone_ok: bool,
-) -> bool:
-    n = len(pattern.stems)
+) -> list[str] | None:
+    """The alternatives matched (in keyword order) at the first counted occurrence, or None."""
+    stems = [t.stem for t in tokens]
+    n = len(pattern.slots)
     orders: list[tuple[int, ...]] = [tuple(range(n))]
     if not pattern.ordered and n > 1:
         orders = list(permutations(range(n)))
     for order in orders:
-        wanted = [pattern.stems[i] for i in order]
-        last = order.index(n - 1)  # where the keyword's last word sits in this order
+        wanted = [pattern.slots[i] for i in order]
         for found in _occurrences(wanted, stems, alike):
-            exact = any(stems[p] == s for p, s in zip(found, wanted, strict=True))
+            exact = any(stems[p] in s for p, s in zip(found, wanted, strict=True))
             if not exact and not (n == 1 and alone_ok):
                 continue
-            if _is_compound(stems, found[last], pattern.stems[-1]):
+            if _is_compound(stems, found, wanted):
                 continue
-            if not _negated(stems, min(found)):
-                return True
+            if _negated(stems, found) or _resolved(tokens, found):
+                continue
+            return _chosen(pattern, tokens, alike, found, order)
+    return None
+
+
+def _negated(stems: Sequence[str], found: Sequence[int]) -> bool:
+    """Rule 5: a matched word right after a negation that is not itself part of the match."""
+    for start in found:
+        i = start - 1
+        while i >= 0 and start - i <= 2 and stems[i] in _BEFORE_NEGATED_STEMS:
+            i -= 1
+        if i >= 0 and i not in found and stems[i] in _NEGATORS:
+            return True
     return False
-
-
-def _negated(stems: Sequence[str], start: int) -> bool:
-    i = start - 1
-    while i >= 0 and start - i <= 2 and stems[i] in _BEFORE_NEGATED_STEMS:
-        i -= 1
-    return i >= 0 and stems[i] in _NEGATORS
 
 
 def match(
@@ -385,13 +479,15 @@ def match(
     keywords: Sequence[str],
     sounds: Pronunciations | None = None,
 ) -> tuple[str, ...]:
-    """The keywords (as given) that occur in `text`, in keyword order, without duplicates.
+    """The keywords that occur in `text`, in keyword order, without duplicates.
 
-    See the module docstring for the rules. With `sounds`, a keyword word also
-    matches a transcript word that sounds like it.
+    A keyword without alternatives is returned as given; one with alternatives
+    as the alternatives that matched ("furnace|heater quit|died" found in "the
+    heater died" is "heater died"). See the module docstring for the rules.
+    With `sounds`, a keyword word also matches a transcript word that sounds
+    like it.
     """
     tokens = _tokens(text)
-    stems = [t.stem for t in tokens]
     patterns = {k: _pattern(k) for k in dict.fromkeys(keywords)}
     alike: list[frozenset[str]] | None = None
     long_enough: frozenset[str] = frozenset()
@@ -399,12 +495,13 @@ def match(
         alike, long_enough = _sound_alikes(tokens, patterns.values(), sounds)
     found: list[str] = []
     for keyword, pattern in patterns.items():
-        if not pattern.stems:
+        if not pattern.slots:
             continue
-        alone_ok = len(pattern.stems) == 1 and pattern.stems[0] in long_enough
-        if _found(pattern, stems, alike, alone_ok):
-            found.append(keyword)
-    return tuple(found)
+        alone_ok = len(pattern.slots) == 1 and not pattern.slots[0].isdisjoint(long_enough)
+        chosen = _found(pattern, tokens, alike, alone_ok)
+        if chosen is not None:
+            found.append(pattern.named(keyword, chosen))
+    return tuple(dict.fromkeys(found))
 
 
 def related_words(keywords: Sequence[str], vocabulary: Iterable[str]) -> tuple[str, ...]:
@@ -416,7 +513,9 @@ def related_words(keywords: Sequence[str], vocabulary: Iterable[str]) -> tuple[s
     a recogniser's language model so that it hears the keywords (see
     stt.spotting.Spotter).
     """
-    stems = {s for k in keywords for s in _pattern(k).stems if s not in _FUNCTION_WORDS}
+    stems = {
+        s for k in keywords for slot in _pattern(k).slots for s in slot if s not in _FUNCTION_WORDS
+    }
     return tuple(w for w in vocabulary if stem(_clean(w)) in stems)
 
 
@@ -506,8 +605,8 @@ def _sound_alikes(
     """For each token, the keyword-word stems it sounds like; and the stems long enough alone."""
     targets: dict[str, tuple[str, ...]] = {}
     for pattern in patterns:
-        for w, s in zip(pattern.words, pattern.stems, strict=True):
-            phones = sounds.get(w)
+        for w in (w for slot in pattern.words for w in slot):
+            s, phones = stem(w), sounds.get(w)
             if s in _FUNCTION_WORDS or phones is None or len(phones) < SOUND_MIN_PHONES:
                 continue
             targets.setdefault(s, tuple(phones))

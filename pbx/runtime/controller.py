@@ -44,7 +44,7 @@ from pbx.core.callflow import CallEnded
 from pbx.core.errors import InvalidInput
 from pbx.core.notifications import Channel
 from pbx.core.routing import RoutingOptions
-from pbx.runtime.settings import Settings, load_settings
+from pbx.runtime.settings import Settings, default_cache, load_settings
 from pbx.services.callcontrol import CallControl, Entered, LiveChannel, PresenceBook
 from pbx.services.calllog import CallLogWriter
 from pbx.services.directory_cache import DirectoryCache
@@ -185,7 +185,7 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
     lamps = MessageLamps(repo.unread_counts, directory)
     session = aiohttp.ClientSession()
     notifier = Notifier(SqlOutbox(repo), _senders(settings, session), store.path)
-    decoder = WorkerDecoder(settings.stt_engine, settings.vosk_model)
+    decoder = WorkerDecoder(settings.stt_engine, settings.vosk_model, default_cache() / "stt")
     calls = (
         AriEscalationCalls(client, sounds_dir, sounds_view) if settings.escalate_by_call else None
     )

@@ -27,8 +27,9 @@ from pbx.core import keywords
 from pbx.core.calls import CallPatch
 from pbx.core.voicemail import Message, TranscriptStatus, keyword_lists
 from pbx.services.callcontrol import DirectoryView, PatchSink
+from pbx.services.speech import decode
 from stt.audio import AudioError
-from stt.engine import Transcript, transcribe_path, worker_init
+from stt.engine import Transcript, worker_init
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ DECODE_TIMEOUT = 600.0  # seconds; a decode that takes longer is abandoned
 POLL_SECONDS = 30.0  # look for pending messages this often even without a wake
 BATCH = 10
 
-Decode = Callable[[str], Awaitable[Transcript]]
+Decode = Callable[[str, tuple[str, ...]], Awaitable[Transcript]]
+"""(path of the audio, the emergency keywords to listen for) -> the transcript."""
 
 
 class TranscriptStore(Protocol):
@@ -48,11 +50,15 @@ class TranscriptStore(Protocol):
 
 
 class WorkerDecoder:
-    """Decodes in one worker process (started on first use, restarted if it dies)."""
+    """Decodes in one worker process (started on first use, restarted if it dies).
 
-    def __init__(self, engine: str, vosk_model: str) -> None:
+    `cache_dir` keeps the keyword-biased language models (pbx.services.speech).
+    """
+
+    def __init__(self, engine: str, vosk_model: str, cache_dir: Path | None = None) -> None:
         self.engine = engine or None
         self.vosk_model = vosk_model or None
+        self.cache_dir = str(cache_dir) if cache_dir is not None else None
         self._pool: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -65,10 +71,10 @@ class WorkerDecoder:
             )
         return self._pool
 
-    async def __call__(self, path: str) -> Transcript:
+    async def __call__(self, path: str, keywords: tuple[str, ...]) -> Transcript:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(
-            self._executor(), transcribe_path, path, self.engine, self.vosk_model
+            self._executor(), decode, path, self.engine, self.vosk_model, keywords, self.cache_dir
         )
         try:
             return await asyncio.wait_for(future, DECODE_TIMEOUT)
@@ -132,7 +138,7 @@ class Transcriber:
         values: dict[str, Any]
         try:
             path = self.audio_path(message.audio)
-            result = await self.decode(str(path))
+            result = await self.decode(str(path), self._listen_for())
         except AudioError as exc:
             values = _failed(str(exc))
         except BrokenProcessPool:
@@ -171,6 +177,15 @@ class Transcriber:
         except Exception:
             log.exception("voicemail %d: handing on the transcribed message failed", done.id)
         return done
+
+    def _listen_for(self) -> tuple[str, ...]:
+        """Every keyword in use (defaults, boxes, numbers): one biased model serves all."""
+        index = self.directory.index
+        lists = [keywords.DEFAULT_KEYWORDS]
+        if index is not None:
+            lists += [b.keywords for b in index.boxes.values() if b.keywords is not None]
+            lists += [n.keywords for n in index.numbers.values() if n.keywords is not None]
+        return tuple(sorted({k for found in lists for k in found}))
 
     def _keywords(self, message: Message) -> tuple[str, ...]:
         index = self.directory.index

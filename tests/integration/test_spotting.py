@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from pocketsphinx import NGramModel  # type: ignore[import-untyped]
 
 from pbx.core.keywords import DEFAULT_KEYWORDS, match, related_words
+from pbx.services import speech
 from stt import ModelError, load_wav
 from stt.pronounce import CmuDict, pronunciations
 from stt.spotting import (
+    KEEP_MODELS,
     KeyphraseSpotter,
     Spotter,
     boosted_lm,
@@ -72,6 +75,14 @@ def test_boosted_model_is_cached_by_content(lm_dir: Path) -> None:
     assert first.stat().st_size == default_lm_path().stat().st_size
 
 
+def test_only_the_newest_models_are_kept(tmp_path: Path) -> None:
+    built = []
+    for boost in range(2, 2 + KEEP_MODELS + 2):
+        built.append(boosted_lm(["leak"], boost=boost, cache_dir=tmp_path))
+        os.utime(built[-1], ns=(boost * 10**9, boost * 10**9))  # mtimes in build order
+    assert sorted(tmp_path.glob("boosted-*")) == sorted(built[-KEEP_MODELS:])
+
+
 def test_boost_below_one_is_refused(lm_dir: Path) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         boosted_lm(["leak"], boost=0.5, cache_dir=lm_dir)
@@ -116,6 +127,20 @@ def test_biased_pass_does_not_invent_an_emergency(spotter: Spotter, tmp_path: Pa
     )
     transcript = spotter.transcribe(load_wav(path))
     assert match(transcript.text, DEFAULT_KEYWORDS) == (), transcript.text
+
+
+@needs_speech_tools
+def test_voicemail_decoding_listens_for_the_keywords(lm_dir: Path, tmp_path: Path) -> None:
+    path = str(telephone("Water is leaking through our kitchen ceiling.", tmp_path, "awb"))
+    keywords = ("leak", "no heat")
+    transcript = speech.decode(path, None, None, keywords, str(lm_dir))
+    assert "leak" in match(transcript.text, keywords), transcript.text
+    assert isinstance(speech.build_engine(None, None, keywords, lm_dir), Spotter)
+    # without keywords, or with Vosk, the stock model
+    assert not isinstance(speech.build_engine("pocketsphinx", None, ()), Spotter)
+    # one engine per worker: a new keyword set replaces it
+    speech.decode(path, None, None, ("leak",), str(lm_dir))
+    assert len(speech._engines) == 1
 
 
 # --- keyphrase search ----------------------------------------------------------------------
