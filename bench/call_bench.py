@@ -32,6 +32,9 @@ own pair: 201 and one of N answering phones 2000, 2001, ..., group BenchNNNN, nu
 in turn, N = top rate x (hold + 1.5 s), so a phone is idle again when it is called
 next. Both modes use the same pairs.
 
+With --transcribing N, each mode's ladder runs again with N processes transcribing voicemail
+in the background as the controller's worker does (bench/transcription_load.py).
+
 Per mode: step up --rates until a step has 0.1% or more failed calls or SIPp could
 not keep the rate (below 98% of it); the last passing rate is "sustained". Then one
 run at half that rate gives the post-dial delay p50/p99. The target: the controller

@@ -140,6 +140,14 @@ def transcribe_path(path: str, engine: str | None, vosk_model: str | None) -> Tr
 
 
 def worker_init() -> None:
-    """Process-pool initializer: lower this worker's CPU priority so calls are not disturbed."""
+    """Process-pool initializer: lower this worker's CPU priority so calls are not disturbed.
+
+    Linux's SCHED_IDLE runs it only on CPU time nothing else wants; nice 10 alone still let
+    a decode take about a tenth of a busy core from Asterisk, which at 100 calls/s failed 12%
+    of calls (bench/call_bench.py --transcribing 1). Elsewhere, nice 10.
+    """
     with contextlib.suppress(OSError):  # not fatal: it still works at normal priority
         os.nice(10)
+    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))

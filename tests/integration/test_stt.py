@@ -154,6 +154,7 @@ def test_process_pool_worker(speech: Path, tmp_path: Path) -> None:
     leak = str(speech / "leak.wav")
     with ProcessPoolExecutor(max_workers=1, initializer=stt.worker_init) as pool:
         niceness = pool.submit(os.nice, 0).result()
+        policy = pool.submit(os.sched_getscheduler, 0).result()
         first = pool.submit(stt.transcribe_path, leak, None, None).result()
         again = pool.submit(stt.transcribe_path, leak, "pocketsphinx", None).result()
         loaded = pool.submit(_worker_engine_count).result()
@@ -161,6 +162,7 @@ def test_process_pool_worker(speech: Path, tmp_path: Path) -> None:
         with pytest.raises(AudioError) as caught:
             broken.result()
     assert niceness == min(os.nice(0) + 10, 19)
+    assert policy == os.SCHED_IDLE  # runs only on CPU time nothing else wants
     assert {"water", "leak"} <= words(first)
     assert again.text == first.text
     assert loaded == 1  # None and "pocketsphinx" are the same engine: loaded once
