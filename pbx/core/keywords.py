@@ -297,30 +297,39 @@ def normalize_keyword(text: str) -> str:
     return cleaned
 
 
-def _slots(text: str, cleaned: str) -> list[tuple[str, ...]]:
-    """The word slots of a cleaned keyword: each a tuple of one-word alternatives."""
-    slots: list[tuple[str, ...]] = []
+def _slots(text: str, cleaned: str) -> tuple[tuple[str, ...], ...]:
+    """The word slots of a cleaned keyword typed by a user, checked (see normalize_keyword)."""
     for part in cleaned.split(" "):
         alternatives = part.split("|")
         if any(not re.search(r"[a-z0-9]", a) for a in alternatives):
             what = "an alternative" if len(alternatives) > 1 else "a word"
             raise InvalidInput("keyword", f"{text!r}: {what} needs a letter or a digit")
-        if len(alternatives) == 1:
-            slots += ((w,) for w in words(part))
-            continue
         if len(alternatives) > MAX_ALTERNATIVES:
             raise InvalidInput(
                 "keyword",
                 f"{text!r}: {len(alternatives)} alternatives in {part!r}, "
                 f"at most {MAX_ALTERNATIVES} are allowed",
             )
-        split = [a for a in alternatives if len(words(a)) != 1]
+        split = [a for a in alternatives if len(alternatives) > 1 and len(words(a)) != 1]
         if split:
             raise InvalidInput(
                 "keyword", f"{text!r}: an alternative must be one word, not {split[0]!r}"
             )
-        slots.append(tuple(words(a)[0] for a in alternatives))
-    return slots
+    return _written_slots(cleaned)
+
+
+def _written_slots(cleaned: str) -> tuple[tuple[str, ...], ...]:
+    """The word slots of a keyword: a word with alternatives is one slot of its one-word
+    alternatives; a word without may be several slots ("won't" is "will not")."""
+    slots: list[tuple[str, ...]] = []
+    for part in cleaned.split(" "):
+        if "|" not in part:
+            slots += ((w,) for w in words(part))
+            continue
+        slot = tuple(ws[0] for ws in map(words, part.split("|")) if ws)
+        if slot:
+            slots.append(slot)
+    return tuple(slots)
 
 
 @dataclass(frozen=True)
@@ -336,18 +345,7 @@ class _Pattern:
 
 @lru_cache(maxsize=1024)
 def _pattern(keyword: str) -> _Pattern:
-    cleaned = " ".join(_clean(keyword).split())
-    # a slot without alternatives may still be several words ("won't" is "will not")
-    written = tuple(
-        slot
-        for part in cleaned.split(" ")
-        for slot in (
-            [tuple(words(a)[0] for a in part.split("|") if words(a))]
-            if "|" in part
-            else [(w,) for w in words(part)]
-        )
-        if slot
-    )
+    written = _written_slots(" ".join(_clean(keyword).split()))
     slots = tuple(frozenset(stem(w) for w in slot) for slot in written)
     ordered = any(s in _FUNCTION_WORDS for slot in slots for s in slot)
     return _Pattern(slots, written, ordered, all(len(w) == 1 for w in written))
@@ -431,9 +429,10 @@ def _chosen(
     chosen: list[str] = []
     for position, i in zip(found, order, strict=True):  # found is in transcript order
         token = tokens[position]
-        heard = {token.stem} if token.stem in pattern.slots[i] else (alike or [])[position]
+        exact = token.stem in pattern.slots[i]
+        heard = {token.stem} if exact else (alike or [])[position]
         written = next(w for w in pattern.words[i] if stem(w) in heard)
-        chosen.append(token.raw or written if token.stem in pattern.slots[i] else written)
+        chosen.append((token.raw or written) if exact else written)
     return chosen
 
 

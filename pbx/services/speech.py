@@ -15,11 +15,19 @@ from __future__ import annotations
 import os
 
 from pbx.core.keywords import related_words
-from stt.engine import Engine, Transcript, engine_name, make_engine, transcribe_file
+from stt.engine import (
+    Engine,
+    Transcript,
+    engine_name,
+    make_engine,
+    transcribe_file,
+    transcribe_path,
+)
 
 __all__ = ["build_engine", "decode"]
 
-_engines: dict[tuple[str, str | None, tuple[str, ...], str | None], Engine] = {}
+_engines: dict[tuple[tuple[str, ...], str | None], Engine] = {}
+"""The keyword-biased engine of this worker process, by (keywords, cache_dir)."""
 
 
 def build_engine(
@@ -52,8 +60,9 @@ def decode(
     Raises AudioError for unusable audio, OSError when the file cannot be read, and
     ValueError (ModelError) for a bad engine setting.
     """
-    chosen = engine_name(engine, vosk_model)
-    key = (chosen, vosk_model if chosen == "vosk" else None, keywords, cache_dir)
+    if engine_name(engine, vosk_model) != "pocketsphinx" or not keywords:
+        return transcribe_path(path, engine, vosk_model)  # the stock engine, cached by stt
+    key = (keywords, cache_dir)
     built = _engines.get(key)
     if built is None:
         _engines.clear()  # each engine holds a model in memory: keep only the current one
