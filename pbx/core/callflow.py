@@ -25,6 +25,7 @@ from pbx.core.calls import (
     LegOutcome,
 )
 from pbx.core.model import RingGroup, Strategy
+from pbx.core.oncall import Outcome
 from pbx.core.ringing import (
     Leg,
     Presence,
@@ -42,6 +43,8 @@ NUMBER_RING_SECONDS = 30  # a forwarding / after-hours number
 OUTBOUND_RING_SECONDS = 60  # a call placed by one of our phones
 VOICEMAIL_MAX_SECONDS = 180  # the longest message a caller can leave
 VOICEMAIL_SILENCE_SECONDS = 8  # this much silence ends a message
+ONCALL_CONFIRM_SECONDS = 25  # on top of the ringing: a cell leg's "press 1 to accept" prompt
+ONCALL_CONTEXT = "pbx-oncall"  # dialplan context that rings a cell leg and asks for the 1
 MIN_WAVE_SECONDS = 1
 
 # Q.850 causes worth naming in the call log.
@@ -113,13 +116,22 @@ class CallEnded:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """An on-call cell leg answered and pressed 1 (accepted), 2 (declined) or nothing."""
+
+    at: datetime
+    number: str
+    result: str  # "accepted", "declined", "unconfirmed"
+
+
+@dataclass(frozen=True)
 class MessageRecorded:
     """The voicemail recording stopped (#, silence or the time limit; or the caller hung up)."""
 
     at: datetime
 
 
-Event = DialEnded | CallEnded | MessageRecorded
+Event = DialEnded | CallEnded | MessageRecorded | Confirmation
 
 
 # -- commands -------------------------------------------------------------------
@@ -131,6 +143,18 @@ class Dial:
 
     args: str
     caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertOnCall:
+    """An after-hours call is ringing on-call technician `tech`: notify them (auto-notify)."""
+
+    key: str
+    tech: str
+    caller: str
+    customer_name: str | None
+    business_number: str | None
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -186,7 +210,9 @@ class SaveMessage:
     job_id: int | None = None
 
 
-Command = Dial | Announce | Voicemail | Hangup | Write | FetchRecording | SaveMessage
+Command = (
+    Dial | Announce | Voicemail | Hangup | Write | FetchRecording | SaveMessage | AlertOnCall
+)
 
 
 # -- state ------------------------------------------------------------------------
@@ -213,6 +239,8 @@ class CallState:
     voicemail_box: str | None = None  # the box the call went to
     voicemail_at: datetime | None = None  # when the greeting started
     adopted: bool = False  # found in Asterisk after a restart: routing state unknown
+    oncall_shifts: tuple[int, ...] = ()  # on-call shifts whose technician the call went to
+    declined: bool = False  # an on-call leg pressed 2
 
     @property
     def current(self) -> Step | None:
@@ -280,6 +308,8 @@ def step(state: CallState, event: Event, ctx: Context) -> tuple[CallState, list[
         return state, []
     if isinstance(event, CallEnded):
         return _ended(state, event)
+    if isinstance(event, Confirmation):
+        return _confirmed(state, event), []
     if isinstance(event, MessageRecorded):
         if state.phase is not Phase.VOICEMAIL:
             return state, []
@@ -310,6 +340,8 @@ def _advance(state: CallState, at: datetime, ctx: Context) -> tuple[CallState, l
     while state.step + 1 < len(steps):
         state = replace(state, step=state.step + 1, wave=(), order=(), cursor=0, deadline=None)
         current = steps[state.step]
+        if current.target is TargetKind.ONCALL and current.shift is not None:
+            state = replace(state, oncall_shifts=(*state.oncall_shifts, current.shift))
         if current.skip:
             continue
         if current.kind is StepKind.ANNOUNCE:
@@ -349,14 +381,48 @@ def _start_ring(
         reach = reach_number(current.name, index)
         outbound = state.plan.direction is Direction.OUTBOUND
         seconds = OUTBOUND_RING_SECONDS if outbound else NUMBER_RING_SECONDS
-    else:  # ONCALL: the on-call system has no shifts yet
-        reach = Reach(skip="nobody is on call")
+    else:  # ONCALL: the technician's phones; cell legs must press 1
+        reach = (
+            reach_user(current.name, index, ctx.presence)
+            if current.name
+            else Reach(skip="nobody is on call")
+        )
+        legs = tuple(confirmed(leg) for leg in reach.legs)
+        reach = replace(reach, legs=legs)
         seconds = EXTENSION_RING_SECONDS
+        if any(leg.kind is LegKind.CELL for leg in legs):
+            seconds += ONCALL_CONFIRM_SECONDS
     if not reach.legs:
         return _note(state, f"skipped {current.action()}: {reach.skip or 'nobody to ring'}"), []
-    return _ring(
+    state, commands = _ring(
         state, reach.legs, seconds, at, record=state.plan.record, caller_id=current.caller_id
     )
+    if current.target is TargetKind.ONCALL and ctx.index.directory.oncall.auto_notify:
+        plan = state.plan
+        commands.append(
+            AlertOnCall(
+                state.key, current.name, plan.caller, plan.customer_name, plan.business_number, at
+            )
+        )
+    return state, commands
+
+
+def confirmed(leg: Leg) -> Leg:
+    """An on-call leg: a cell phone is rung through `pbx-oncall`, which connects it only
+    once the technician pressed 1 (a carrier's voicemail or a pocket answer never does)."""
+    if leg.kind is not LegKind.CELL:
+        return leg
+    local = f"{leg.target}@{ONCALL_CONTEXT}"
+    return replace(leg, dial=f"Local/{local}", peer=local)
+
+
+def _confirmed(state: CallState, event: Confirmation) -> CallState:
+    said = {
+        "accepted": "accepted (pressed 1)",
+        "declined": "declined (pressed 2)",
+    }.get(event.result, "answered but did not press 1: not counted as an answer")
+    state = _note(state, f"on-call leg {event.number}: {said}")
+    return replace(state, declined=True) if event.result == "declined" else state
 
 
 def _next_wave(
@@ -557,6 +623,7 @@ def _ended(state: CallState, event: CallEnded) -> tuple[CallState, list[Command]
         "handled_by_ext": _handled_ext(handled, winner),
         "handled_by_group": _handled_group(state, winner),
     }
+    values.update(_oncall_values(state, winner, answered_at))
     commands: list[Command] = []
     box = state.voicemail_box
     if winner is None and box is not None and state.voicemail_at is not None:
@@ -574,6 +641,29 @@ def _ended(state: CallState, event: CallEnded) -> tuple[CallState, list[Command]
     if recording is not None:
         commands.append(FetchRecording(state.key, recording, state.started_at))
     return state, commands
+
+
+def _oncall_values(
+    state: CallState, winner: Leg | None, answered_at: datetime | None
+) -> dict[str, Any]:
+    """For a call that went to on-call: its shift, the outcome, the response time.
+
+    The response is from the call's start to the technician's confirmed answer
+    (a cell leg only answers once 1 is pressed)."""
+    if not state.oncall_shifts:
+        return {}
+    current = state.current
+    won = winner is not None and current is not None and current.target is TargetKind.ONCALL
+    shift = current.shift if won and current is not None else None
+    if won and answered_at is not None:
+        outcome, response = Outcome.DISPATCHED, (answered_at - state.started_at).total_seconds()
+    else:
+        outcome, response = (Outcome.DECLINED if state.declined else Outcome.NO_ANSWER), None
+    return {
+        "oncall_shift": shift if shift is not None else state.oncall_shifts[0],
+        "oncall_outcome": outcome.value,
+        "response_seconds": response,
+    }
 
 
 def _ended_adopted(

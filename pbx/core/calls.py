@@ -93,6 +93,11 @@ class CallRecord:
     transcript: str | None = None  # of that message, once transcribed
     route: tuple[str, ...] = ()  # what routing decided, step by step, with reasons
     legs: tuple[CallLeg, ...] = ()
+    # A call that went to on-call: the shift, the outcome (Dispatched, Declined, No
+    # Answer) and seconds from the start to the technician's confirmed answer.
+    oncall_shift: int | None = None
+    oncall_outcome: str | None = None
+    response_seconds: float | None = None
     id: int | None = None
 
     @property

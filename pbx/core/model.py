@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from pbx.core.oncall import OnCallSettings, Shift
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -217,6 +219,8 @@ class Directory:
     customers: tuple[Customer, ...] = ()
     jobs: tuple[Job, ...] = ()
     trunks: tuple[Trunk, ...] = ()
+    shifts: tuple[Shift, ...] = ()  # on-call shifts that are not long over
+    oncall: OnCallSettings = OnCallSettings()
 
     def user(self, name: str) -> User | None:
         return next((u for u in self.users if u.name == name), None)

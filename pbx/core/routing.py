@@ -52,6 +52,7 @@ from pbx.core.model import (
     User,
     VoicemailBox,
 )
+from pbx.core.oncall import on_call
 from pbx.core.schedule import is_open
 
 
@@ -107,7 +108,8 @@ class Step:
     """One step of a plan.
 
     RING: `target` and `name` (user name, extension number, group name, E.164
-    or emergency number; empty for ONCALL); `box` is the voicemail box of what
+    or emergency number; the technician for ONCALL, empty when nobody is on
+    call); `box` is the voicemail box of what
     is rung; `caller_id` the number presented on outbound legs.
     VOICEMAIL: `name` is the box. ANNOUNCE: `name` is the announcement.
     `skip` is set when routing already knows the step cannot be used (a
@@ -123,6 +125,8 @@ class Step:
     on_no_answer: NoAnswer = NoAnswer.VOICEMAIL
     caller_id: str | None = None
     skip: str | None = None
+    shift: int | None = None  # ONCALL: the on-call shift whose technician (`name`) is rung
+    backup: bool = False  # ONCALL: that shift is the backup
 
     def describe(self) -> str:
         """One line for people, e.g. `ring group Dispatch — number destination; no answer: ...`."""
@@ -136,7 +140,10 @@ class Step:
             what = _ANNOUNCEMENTS.get(self.name)
             return f"announce {self.name!r}" + (f" ({what})" if what else "") + " and hang up"
         if self.target is TargetKind.ONCALL:
-            return "ring the on-call technician"
+            who = "backup" if self.backup else "on-call"
+            tech = f" {self.name}" if self.name else ""
+            shift = f" (shift #{self.shift})" if self.shift is not None else ""
+            return f"ring the {who} technician{tech}{shift}"
         if self.target is TargetKind.USER:
             return f"ring user {self.name}"
         if self.target is TargetKind.EXTENSION:
@@ -289,7 +296,7 @@ def _job_order(job: Job) -> int:
 # --- helpers ------------------------------------------------------------------------
 
 NO_TRUNK = "no trunk is configured"
-_ONCALL_MISSING = "nobody is on call (on-call shifts are not set up)"
+_ONCALL_MISSING = "nobody is on call now"
 
 
 @lru_cache(maxsize=8192)
@@ -381,20 +388,48 @@ def _number_step(
     )
 
 
-def _after_hours_step(step: AfterHoursStep, reason: str, index: RoutingIndex) -> Step:
-    if step.kind is AfterHoursKind.ONCALL:
-        return Step(
-            StepKind.RING,
-            reason,
-            TargetKind.ONCALL,
-            on_no_answer=NoAnswer.NEXT,
-            skip=_ONCALL_MISSING,
+def _oncall_steps(reason: str, index: RoutingIndex, at: datetime) -> list[Step]:
+    """The technician of the active on-call shift, then the backup's (confirmed legs both)."""
+    now = on_call(index.directory.shifts, at)
+    steps: list[Step] = []
+    for shift in (now.primary, now.backup):
+        if shift is None:
+            continue
+        skip = _user_skip(shift.tech, index)
+        if skip is None and not index.extensions_of.get(shift.tech):
+            skip = f"{shift.tech} has no extension"
+        steps.append(
+            Step(
+                StepKind.RING, reason, TargetKind.ONCALL, shift.tech,
+                on_no_answer=NoAnswer.NEXT, skip=skip, shift=shift.id, backup=shift.backup,
+            )
+        )  # fmt: skip
+    if not steps:
+        steps.append(
+            Step(
+                StepKind.RING, reason, TargetKind.ONCALL,
+                on_no_answer=NoAnswer.NEXT, skip=_ONCALL_MISSING,
+            )  # fmt: skip
         )
+    return steps
+
+
+def _after_hours_steps(
+    step: AfterHoursStep, reason: str, index: RoutingIndex, at: datetime
+) -> list[Step]:
+    if step.kind is AfterHoursKind.ONCALL:
+        return _oncall_steps(reason, index, at)
     if step.kind is AfterHoursKind.NUMBER:
-        return _number_step(step.target or "", reason, index, NoAnswer.NEXT)
+        return [_number_step(step.target or "", reason, index, NoAnswer.NEXT)]
     box = step.target or ""
     skip = None if box in index.boxes else f"voicemail box {box!r} does not exist"
-    return Step(StepKind.VOICEMAIL, reason, name=box, skip=skip)
+    return [Step(StepKind.VOICEMAIL, reason, name=box, skip=skip)]
+
+
+def _chain(
+    chain: tuple[AfterHoursStep, ...], reason: str, index: RoutingIndex, at: datetime
+) -> list[Step]:
+    return [s for step in chain for s in _after_hours_steps(step, reason, index, at)]
 
 
 def _announce(name: str, reason: str) -> tuple[Step, ...]:
@@ -475,6 +510,15 @@ def _route_inbound(facts: CallFacts, index: RoutingIndex, at: datetime) -> Plan:
     schedule = index.schedules.get(number.schedule) if number.schedule else None
     if number.schedule and schedule is None:
         notes.append(f"schedule {number.schedule!r} does not exist: treated as always open")
+    if number.e164 == index.directory.oncall.emergency_number:
+        reason = "emergency contact number: the on-call chain at any hour"
+        if schedule is not None and schedule.after_hours:
+            steps = _chain(schedule.after_hours, reason, index, at)
+        else:
+            steps = _oncall_steps(reason, index, at)
+            fallback = _in_hours(number, customer, index, notes)
+            steps.extend(s for s in fallback if s.kind is not StepKind.ANNOUNCE)
+        return plan(_finish(steps), record=number.record)
     if schedule is not None:
         try:
             open_now = is_open(schedule, at)
@@ -485,7 +529,7 @@ def _route_inbound(facts: CallFacts, index: RoutingIndex, at: datetime) -> Plan:
             why = _closed_why(schedule, at)
             if schedule.after_hours:
                 reason = f"after hours: {why}"
-                steps = [_after_hours_step(s, reason, index) for s in schedule.after_hours]
+                steps = _chain(schedule.after_hours, reason, index, at)
                 return plan(_finish(steps), record=number.record)
             notes.append(f"{why}, but it has no after-hours chain: routed as in business hours")
     return plan(_in_hours(number, customer, index, notes), record=number.record)

@@ -21,6 +21,7 @@ from pbx.core.model import (
     Directory,
     Extension,
     RingGroup,
+    Role,
     Schedule,
     User,
     VoicemailBox,
@@ -240,3 +241,17 @@ def find_customer(d: Directory, ref: str) -> Customer:
 def customers_by_phone(d: Directory, e164: str) -> tuple[Customer, ...]:
     """Customers with this (normalised) phone number: caller-ID matching."""
     return tuple(c for c in d.customers if e164 in c.phones)
+
+
+def require_oncall_writer(d: Directory, name: str) -> User:
+    """The user `name`, who must be an admin or have the on-call write permission."""
+    user = d.user(name)
+    if user is None:
+        raise NotFound("as", f"no such user '{name}'")
+    if not user.active:
+        raise InvalidInput("as", f"user {name} is deactivated")
+    if user.role is not Role.ADMIN and not user.oncall_write:
+        raise InvalidInput(
+            "as", f"{name} may not change on-call data (needs the on-call write permission)"
+        )
+    return user

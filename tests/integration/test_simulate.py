@@ -101,7 +101,7 @@ def test_after_hours(populated: Path) -> None:
     reason = f"{CLOSED} at Sat 23:10"
     assert lines[:3] == [
         f"1. ring the on-call technician — {reason} "
-        "(skipped: nobody is on call (on-call shifts are not set up))",
+        "(skipped: nobody is on call now)",
         f"2. ring number +1 312-555-0199 — {reason}; no answer: next step",
         f"3. voicemail box After Hours — {reason}",
     ]

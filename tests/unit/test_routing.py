@@ -247,7 +247,7 @@ def oncall(reason: str) -> Step:
         reason,
         TargetKind.ONCALL,
         on_no_answer=NoAnswer.NEXT,
-        skip="nobody is on call (on-call shifts are not set up)",
+        skip="nobody is on call now",
     )
 
 
@@ -575,7 +575,7 @@ def test_after_hours_chain() -> None:
     assert (plan.customer_id, plan.job_id, plan.business_number) == (1, 3, MAIN)
     assert plan.describe() == [
         "1. ring the on-call technician — " + CLOSED_SAT
-        + " (skipped: nobody is on call (on-call shifts are not set up))",
+        + " (skipped: nobody is on call now)",
         "2. ring number +1 312-555-0199 — " + CLOSED_SAT + "; no answer: next step",
         "3. voicemail box After Hours — " + CLOSED_SAT,
         f"note: caller {DANA} is customer Dana Homeowner (#1), open job #3 'Boiler repair'",
