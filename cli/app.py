@@ -14,6 +14,7 @@ from cli import (
     ext,
     group,
     number,
+    oncall,
     schedule,
     simulate,
     trunk,
@@ -40,6 +41,7 @@ app.add_typer(customer.app, name="customer")
 app.add_typer(customer.job_app, name="job")
 app.add_typer(trunk.app, name="trunk")
 app.add_typer(calls.app, name="calls")
+app.add_typer(oncall.app, name="oncall")
 app.command("simulate")(simulate.simulate)
 
 

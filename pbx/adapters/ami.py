@@ -90,6 +90,16 @@ class CallEndEvent:
 
 
 @dataclass(frozen=True)
+class ConfirmEvent:
+    """What an on-call technician did on an answered cell leg (the dialplan's pbx-confirm):
+    `result` is accepted, declined or unconfirmed; `linkedid` names the call."""
+
+    linkedid: str
+    number: str
+    result: str
+
+
+@dataclass(frozen=True)
 class BootedEvent:
     """Asterisk is fully booted (AMI `FullyBooted`, also sent to every new session)."""
 
@@ -104,7 +114,9 @@ class SecurityEvent:
     remote: str
 
 
-AmiEvent = RegistrationEvent | DeviceStateEvent | CallEndEvent | BootedEvent | SecurityEvent
+AmiEvent = (
+    RegistrationEvent | DeviceStateEvent | CallEndEvent | ConfirmEvent | BootedEvent | SecurityEvent
+)
 
 
 class _Session(Manager):  # type: ignore[misc]
@@ -272,6 +284,12 @@ def _parse(message: Any) -> AmiEvent | None:
             answered_ms=_int(_text(message, "AnsweredMs")),
             dialed_ms=_int(_text(message, "DialedMs")),
             cause=_int(_text(message, "Cause")),
+        )
+    if name == "UserEvent" and _text(message, "UserEvent") == "PbxConfirm":
+        return ConfirmEvent(
+            linkedid=_text(message, "Linkedid"),
+            number=_text(message, "Number"),
+            result=_text(message, "Result"),
         )
     if name == "FullyBooted":
         return BootedEvent()

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
-from pbx.core.notifications import KIND_EMERGENCY, DeliveryError, Notice
+from pbx.core.notifications import KIND_EMERGENCY, KIND_ONCALL_CALL, DeliveryError, Notice
 
 TLS_MODES = ("none", "starttls", "tls")
 TIMEOUT = 20.0  # seconds per SMTP operation (connect, each command)
@@ -104,7 +104,7 @@ class SmtpSender:
         domain = parseaddr(self.sender)[1].rpartition("@")[2]
         message["Message-ID"] = make_msgid(domain=domain or None)
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
-        if notice.kind == KIND_EMERGENCY:
+        if notice.kind in (KIND_EMERGENCY, KIND_ONCALL_CALL):
             message["Importance"] = "high"
             message["X-Priority"] = "1"
         body = notice.body

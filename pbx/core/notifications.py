@@ -10,7 +10,7 @@ and receivers share one definition:
 
     POST <url>                        body: the notice's payload as compact JSON, sorted keys
     Content-Type: application/json
-    X-Pbx-Event: voicemail | emergency
+    X-Pbx-Event: voicemail | emergency | emergency-call
     X-Pbx-Delivery: <notice id>       the same on every retry: receivers can drop duplicates
     X-Pbx-Timestamp: <unix seconds>
     X-Pbx-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>
@@ -59,7 +59,7 @@ class Notice:
     channel: Channel
     user: str
     address: str
-    kind: str  # "voicemail" or "emergency"
+    kind: str  # "voicemail", "emergency" or "emergency-call"
     subject: str
     body: str
     created_at: datetime
@@ -84,6 +84,7 @@ class DeliveryError(Exception):
 
 KIND_VOICEMAIL = "voicemail"
 KIND_EMERGENCY = "emergency"
+KIND_ONCALL_CALL = "emergency-call"  # an after-hours call ringing the on-call technician
 
 HEADER_EVENT = "X-Pbx-Event"
 HEADER_DELIVERY = "X-Pbx-Delivery"
@@ -208,6 +209,58 @@ def emergency_notices(
                 notice = _notice(message, message.box, user, channel, KIND_EMERGENCY, now, customer)
                 if notice is not None:
                     notices.append(notice)
+    return notices
+
+
+def oncall_call_notices(
+    tech: User,
+    caller: str,
+    customer: str | None,
+    business_number: str | None,
+    at: datetime,
+    *,
+    enabled: frozenset[Channel],
+) -> list[Notice]:
+    """Auto-notify: an inbound emergency call is ringing on-call technician `tech` now.
+
+    Sent on every enabled channel the technician can be reached on (like an
+    escalation), so that a phone on silent still buzzes.
+    """
+    if not tech.active:
+        return []
+    who = caller.strip() or "an unknown caller"
+    if customer:
+        who += f" ({customer})"
+    to = f" to {business_number}" if business_number else ""
+    subject = f"EMERGENCY call from {who}{to}: your phone is ringing (press 1 to accept)"
+    payload: dict[str, Any] = {
+        "event": KIND_ONCALL_CALL,
+        "caller": caller,
+        "customer": customer,
+        "business_number": business_number,
+        "received_at": iso_utc(at),
+    }
+    body = "\n".join(
+        [subject, "", f"Caller:      {caller or 'unknown'}", f"Customer:    {customer or 'unknown'}",
+         f"Number:      {business_number or '-'}", f"Received at: {iso_utc(at)}", ""]
+    )  # fmt: skip
+    notices: list[Notice] = []
+    for channel in Channel:
+        where = address(tech, channel) if channel in enabled else None
+        if where is None:
+            continue
+        extra: dict[str, Any] = {}
+        if channel is Channel.SMS:
+            extra = {"to": where, "text": _short(subject, SMS_MAX)}
+        elif channel is Channel.PUSH:
+            extra = {"user": tech.name, "title": subject, "body": _short(subject, PUSH_BODY_MAX)}
+        notices.append(
+            Notice(
+                channel=channel, user=tech.name, address=where, kind=KIND_ONCALL_CALL,
+                subject=subject, body=body, created_at=at, next_at=at,
+                payload={**payload, **extra},
+            )
+        )  # fmt: skip
     return notices
 
 

@@ -190,7 +190,8 @@ def transition(shift: Shift, action: Action, now: datetime) -> Shift:
             raise InvalidInput(
                 "shift", f"{what} is {current}: only an active shift can be completed{hint}"
             )
-        return replace(shift, status=ShiftStatus.COMPLETED, end=min(shift.end, now))
+        end = max(shift.start, min(shift.end, now))  # activated early, completed before its start
+        return replace(shift, status=ShiftStatus.COMPLETED, end=end)
     if current not in (ShiftStatus.SCHEDULED, ShiftStatus.ACTIVE):
         raise InvalidInput(
             "shift", f"{what} is {current}: only a scheduled or active shift can be cancelled"
@@ -202,10 +203,11 @@ def check_delete(shift: Shift, now: datetime) -> None:
     """Only scheduled or cancelled shifts can be deleted; the others are coverage history."""
     current = status_at(shift, now)
     if current not in (ShiftStatus.SCHEDULED, ShiftStatus.CANCELLED):
+        advice = "use `complete` or `cancel` and " if current is ShiftStatus.ACTIVE else ""
         raise InvalidInput(
             "shift",
             f"{shift.label()} is {current} and cannot be deleted: only scheduled or cancelled "
-            "shifts can be; use `complete` or `cancel` and keep it as coverage history",
+            f"shifts can be; {advice}keep it as coverage history",
         )
 
 
@@ -353,7 +355,7 @@ def local_instant(day: date, at: time, tz: str) -> datetime:
     A time that does not exist that day (the spring-forward gap) lands after
     the gap, by its length; a repeated one (fall back) is its first occurrence.
     """
-    return datetime.combine(day, at, tzinfo=ZoneInfo(tz))
+    return datetime.combine(day, at, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def rotation_shifts(settings: OnCallSettings, start: date, periods: int) -> list[Shift]:
@@ -397,21 +399,24 @@ def rotate(
     wanted = rotation_shifts(settings, start, periods)
     lo, hi = wanted[0].start, wanted[-1].end
     span = Shift("", lo, hi)
-    stale = [
+    replaced = [
         s for s in shifts
         if s.source is ShiftSource.ROTATION and _overlaps(s, span)
         and status_at(s, now) is ShiftStatus.SCHEDULED and s.start >= lo
     ]  # fmt: skip
+    # A replaced shift that runs past the span (the cadence changed) keeps its tail.
+    tails = tuple(replace(s, start=hi) for s in replaced if s.end > hi)
+    stale = tuple(s for s in replaced if s.end <= hi)
     kept = [
         s for s in shifts
-        if s not in stale and not s.backup and status_at(s, now) is not ShiftStatus.CANCELLED
+        if s not in replaced and not s.backup and status_at(s, now) is not ShiftStatus.CANCELLED
     ]  # fmt: skip
     add = [
         replace(shift, start=a, end=b)
         for shift in wanted
-        for a, b in _carve(shift.start, shift.end, kept)
+        for a, b in _carve(shift.start, shift.end, [*kept, *tails])
     ]
-    return Changes(add=tuple(add), delete=tuple(stale))
+    return Changes(add=tuple(add), update=tails, delete=stale)
 
 
 # -- settings ------------------------------------------------------------------------
@@ -433,7 +438,7 @@ SETTING_KEYS = (
 
 def _integer(key: str, raw: str, lo: int, hi: int) -> int:
     text = raw.strip()
-    if not text.isdigit() or not lo <= int(text) <= hi:
+    if not (text.isascii() and text.isdigit()) or not lo <= int(text) <= hi:
         raise InvalidInput(key, f"{raw!r} is not a whole number from {lo} to {hi}")
     return int(text)
 
@@ -579,8 +584,9 @@ def parse_when(raw: str, tz: str, field_name: str, now: datetime) -> datetime:
     if text.lower() == "now":
         return now
     zone = ZoneInfo(tz)
-    if _HHMM.fullmatch(text):
-        text = f"{now.astimezone(zone).date().isoformat()} {text}"
+    if hhmm := _HHMM.fullmatch(text):
+        today = now.astimezone(zone).date().isoformat()
+        text = f"{today} {int(hhmm.group(1)):02d}:{hhmm.group(2)}"
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -592,7 +598,7 @@ def parse_when(raw: str, tz: str, field_name: str, now: datetime) -> datetime:
     local = parsed.replace(tzinfo=zone)
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != parsed:
         raise InvalidInput(field_name, f"{text} does not exist in {tz} (the clocks skip it)")
-    return local
+    return local.astimezone(UTC)
 
 
 def parse_outcome(raw: str, field_name: str = "outcome") -> Outcome:

@@ -17,6 +17,7 @@ from pbx.core.model import (
     User,
     VoicemailBox,
 )
+from pbx.core.oncall import Dashboard, EmergencyCall, Shift
 from pbx.core.schedule import format_hours
 from pbx.core.voicemail import Message, TranscriptStatus
 
@@ -312,4 +313,59 @@ def message_row(m: Message, customer: str | None = None, tz: tzinfo | None = Non
         "emergency": ", ".join(m.keywords) if m.keywords else None,
         "assigned": m.assigned_to,
         "transcript": text if len(text) <= 60 else text[:57] + "...",
+    }
+
+
+def shift(s: Shift, tz: tzinfo | None = None) -> dict[str, Any]:
+    """One on-call shift (times in `tz`; JSON gets ISO UTC alongside)."""
+    return {
+        "id": s.id,
+        "tech": s.tech,
+        "start": _local(s.start, tz, "%Y-%m-%d %H:%M"),
+        "end": _local(s.end, tz, "%Y-%m-%d %H:%M"),
+        "status": s.status.value,
+        "backup": s.backup,
+        "source": s.source.value,
+        "notes": s.notes or None,
+        "start_utc": _iso(s.start),
+        "end_utc": _iso(s.end),
+    }
+
+
+SHIFT_COLUMNS = ("id", "tech", "start", "end", "status", "backup", "source", "notes")
+
+
+def emergency_call(e: EmergencyCall, tz: tzinfo | None = None) -> dict[str, Any]:
+    """One entry of an on-call shift's emergency call log."""
+    return {
+        "id": e.id,
+        "shift": e.shift_id,
+        "received": _local(e.received_at, tz, "%Y-%m-%d %H:%M"),
+        "customer": e.customer_name,
+        "phone": e.phone,
+        "issue": e.issue or None,
+        "outcome": e.outcome.value if e.outcome is not None else None,
+        "response_minutes": e.response_minutes,
+        "job": e.job_id,
+        "notes": e.notes or None,
+        "source": "voicemail" if e.message_id else "call" if e.call_key else "by hand",
+        "received_utc": _iso(e.received_at),
+    }
+
+
+EMERGENCY_CALL_COLUMNS = (
+    "id", "shift", "received", "customer", "phone", "outcome", "response_minutes", "job", "issue",
+)  # fmt: skip
+
+
+def dashboard(d: Dashboard) -> dict[str, Any]:
+    """The on-call dashboard as plain data; `average_response` None shows as a dash."""
+    return {
+        "active_shifts": d.active,
+        "scheduled_shifts": d.scheduled,
+        "emergency_calls_this_month": d.calls_this_month,
+        "outcomes": dict(d.outcomes),
+        "average_response_minutes": d.average_response,
+        "sla_target_minutes": d.sla_minutes,
+        "sla_tone": d.tone.value if d.tone is not None else None,
     }

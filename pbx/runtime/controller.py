@@ -26,6 +26,7 @@ from pbx.adapters.ami import (
     AmiError,
     BootedEvent,
     CallEndEvent,
+    ConfirmEvent,
     DeviceStateEvent,
     RegistrationEvent,
     SecurityEvent,
@@ -53,8 +54,11 @@ from pbx.services.failsafe_import import FailsafeImporter
 from pbx.services.lamps import MessageLamps
 from pbx.services.message_save import MessageSaver
 from pbx.services.notifier import Notifier, Sender
+from pbx.services.oncall_alerts import OnCallAlerts
 from pbx.services.recording_fetch import RecordingFetcher
 from pbx.services.transcription import Transcriber, WorkerDecoder
+
+SHIFT_CLOCK_SECONDS = 30.0
 
 log = logging.getLogger("pbx.runtime.controller")  # also when run with -m
 
@@ -197,8 +201,9 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
         lamps.wake()
 
     saver = MessageSaver(AriRecordings(client), store, repo, writer, on_stored=stored)
+    alerts = OnCallAlerts(directory, notifier)
     control = CallControl(
-        AriCallChannel(client, sounds_view), directory, presence, writer, fetcher, saver
+        AriCallChannel(client, sounds_view), directory, presence, writer, fetcher, saver, alerts
     )
     failsafe = FailsafeImporter(settings.failsafe_log, writer, repo.get_call_by_key)
     booted = asyncio.Event()
@@ -216,6 +221,8 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
             tasks.create_task(saver.run(), name="voicemail")
             tasks.create_task(transcriber.run(), name="transcription")
             tasks.create_task(notifier.run(), name="notifications")
+            tasks.create_task(alerts.run(), name="oncall-alerts")
+            tasks.create_task(_shift_clock(repo), name="shift-clock")
             tasks.create_task(lamps.run(), name="lamps")
             tasks.create_task(control.run(), name="call-control")
             tasks.create_task(failsafe.run(), name="failsafe-log")
@@ -261,6 +268,21 @@ async def _load_stats(repo: SqlRepository, control: CallControl) -> None:
             return
         except (OSError, SQLAlchemyError) as exc:
             await backoff.failed(f"ring statistics: {exc}")
+
+
+async def _shift_clock(repo: SqlRepository, every: float = SHIFT_CLOCK_SECONDS) -> None:
+    """Store the statuses the clock gives on-call shifts (scheduled -> active -> completed).
+
+    Routing does not wait for this (it reads the status at the call's instant);
+    it keeps the stored statuses true for lists and the dashboard.
+    """
+    while True:
+        try:
+            for shift in await repo.tick_shifts(datetime.now(UTC)):
+                log.info("on-call %s is now %s", shift.label(), shift.status)
+        except (OSError, SQLAlchemyError) as exc:
+            log.warning("on-call shift statuses not updated: %s", exc)
+        await asyncio.sleep(every)
 
 
 async def _live_channels(client: AriClient) -> list[LiveChannel]:
@@ -340,6 +362,8 @@ async def _run_ami(
             async for event in events:
                 if isinstance(event, CallEndEvent):
                     control.on_end(event.uniqueid, _ended(event))
+                elif isinstance(event, ConfirmEvent):
+                    control.on_confirm(event.linkedid, event.number, event.result)
                 elif isinstance(event, DeviceStateEvent):
                     presence.update(event.device, event.state)
                 elif isinstance(event, RegistrationEvent):

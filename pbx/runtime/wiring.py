@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
 from pbx.adapters import asterisk_process
 from pbx.adapters.ami import Ami
 from pbx.adapters.db.repository import SqlRepository, open_repository
+from pbx.adapters.sounds import speak, write_sound
 from pbx.runtime.settings import Settings, ensure_secrets
 from pbx.services.config import ConfigService
 from pbx.services.directory import DirectoryService
+from pbx.services.oncall import OnCallService
 
 
 def prepare_home(settings: Settings) -> Settings:
@@ -36,6 +38,30 @@ async def repository(settings: Settings) -> AsyncIterator[SqlRepository]:
 async def directory_service(settings: Settings) -> AsyncIterator[DirectoryService]:
     async with repository(settings) as repo:
         yield DirectoryService(repo, settings.default_region, settings.allow_international)
+
+
+ONCALL_PROMPT = "pbx-oncall-intro"  # the dialplan's pbx-confirm plays it when it exists
+
+
+def oncall_prompt(settings: Settings) -> Callable[[str], None]:
+    """Writes (or, for no business name, removes) "emergency call for <business>" in the
+    sounds Asterisk plays; without flite the dialplan keeps the stock "urgent" prompt."""
+    sounds = settings.asterisk_dir / "sounds"
+
+    def make(business: str) -> None:
+        data = speak(f"Emergency call for {business}.") if business else None
+        if data is None:
+            (sounds / f"{ONCALL_PROMPT}.wav").unlink(missing_ok=True)
+        else:
+            write_sound(sounds, ONCALL_PROMPT, data)
+
+    return make
+
+
+@asynccontextmanager
+async def oncall_service(settings: Settings) -> AsyncIterator[OnCallService]:
+    async with repository(settings) as repo:
+        yield OnCallService(repo, settings.default_region, prompt=oncall_prompt(settings))
 
 
 @asynccontextmanager

@@ -77,6 +77,12 @@ class MessageSink(Protocol):
         ...
 
 
+class AlertSink(Protocol):
+    def submit(self, alert: callflow.AlertOnCall) -> None:
+        """Queue an on-call alert (auto-notify); never blocks."""
+        ...
+
+
 class DirectoryView(Protocol):
     @property
     def index(self) -> RoutingIndex | None:
@@ -149,6 +155,7 @@ class CallControl:
         calls: PatchSink,
         recordings: RecordingSink,
         messages: MessageSink,
+        alerts: AlertSink | None = None,
         *,
         clock: Callable[[], datetime] = _now,
         rng: random.Random | None = None,
@@ -159,6 +166,7 @@ class CallControl:
         self.calls = calls
         self.recordings = recordings
         self.messages = messages
+        self.alerts = alerts
         self.clock = clock
         self.rng = rng or random.Random()
         self.sessions: dict[str, CallState] = {}
@@ -228,6 +236,14 @@ class CallControl:
         if channel_id is None or state is None:
             return
         self._step(channel_id, state, callflow.MessageRecorded(self.clock()))
+
+    def on_confirm(self, linkedid: str, number: str, result: str) -> None:
+        """An on-call technician accepted, declined or did not confirm an answered cell leg."""
+        state = self.sessions.get(linkedid)
+        if state is None:
+            log.debug("confirmation for call %s, which is not ours", linkedid)
+            return
+        self._step(linkedid, state, callflow.Confirmation(self.clock(), number, result))
 
     def reconcile(self, channels: list[LiveChannel]) -> None:
         """After a (re)connection, with every channel Asterisk has up.
@@ -316,6 +332,9 @@ class CallControl:
                 self.recordings.submit(command.key, command.name, command.when)
             elif isinstance(command, callflow.SaveMessage):
                 self.messages.submit(command)
+            elif isinstance(command, callflow.AlertOnCall):
+                if self.alerts is not None:
+                    self.alerts.submit(command)
             elif isinstance(command, callflow.Voicemail):
                 self._spawn(self.channel.voicemail(channel_id, command))
             elif isinstance(command, callflow.Dial):

@@ -24,6 +24,7 @@ from pbx.core.notifications import (
     voicemail_notices,
     without_duplicates,
 )
+from pbx.core.oncall import EmergencyCall, on_call
 from pbx.core.ringing import Presence, reach_user
 from pbx.core.voicemail import Escalation, Message
 from pbx.services.callcontrol import DirectoryView
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 
 class EscalationLog(Protocol):
     async def log_escalation(self, step: Escalation) -> None: ...
+
+    async def add_emergency_call(self, entry: EmergencyCall) -> EmergencyCall:
+        """Log an emergency in the on-call shift's call log (idempotent per message)."""
+        ...
 
 
 class EscalationCalls(Protocol):
@@ -58,7 +63,6 @@ class AfterTranscript:
         audio_path: Callable[[str], Path],
         presence: Presence,
         *,
-        on_call: Callable[[datetime], Sequence[str]] = lambda now: (),
         clock: Callable[[], datetime] = _now,
     ) -> None:
         self.directory = directory
@@ -67,7 +71,6 @@ class AfterTranscript:
         self.calls = calls
         self.audio_path = audio_path
         self.presence = presence
-        self.on_call = on_call
         self.clock = clock
 
     async def __call__(self, message: Message) -> None:
@@ -97,9 +100,17 @@ class AfterTranscript:
         assert message.id is not None
         index = self.directory.index
         assert index is not None
-        on_call = [index.users[n] for n in self.on_call(now) if n in index.users]
-        users = on_call or list(members)
-        who = "the technician on call" if on_call else "the box's members (nobody is on call)"
+        shifts = on_call(index.directory.shifts, now)
+        tech = index.users.get(shifts.primary.tech) if shifts.primary is not None else None
+        if not index.directory.oncall.auto_notify:
+            tech = None
+        users = [tech] if tech is not None else list(members)
+        if tech is not None:
+            who = "the technician on call"
+        elif shifts.primary is not None:
+            who = "the box's members (on-call auto-notify is off)"
+        else:
+            who = "the box's members (nobody is on call)"
         log.warning(
             "EMERGENCY voicemail %d from %s (%s): escalating to %s",
             message.id, message.caller or "anonymous", ", ".join(message.keywords), who,
@@ -136,4 +147,26 @@ class AfterTranscript:
                 await self.steps.log_escalation(step)
             except Exception as exc:
                 log.error("voicemail %d: escalation step not logged (%s): %s", message.id, exc, step)
+        if shifts.primary is not None and shifts.primary.id is not None:
+            entry = EmergencyCall(
+                shift_id=shifts.primary.id,
+                customer_name=customer or message.caller or "unknown caller",
+                phone=message.caller,
+                received_at=message.received_at,
+                issue=_issue(message),
+                job_id=message.job_id,
+                message_id=message.id,
+            )
+            try:
+                await self.steps.add_emergency_call(entry)
+            except Exception as exc:
+                log.error("voicemail %d: emergency call log entry not stored: %s", message.id, exc)
         return notices
+
+
+def _issue(message: Message) -> str:
+    """What the on-call log says of an emergency voicemail: its keywords and transcript."""
+    text = " ".join((message.transcript or "").split())
+    if len(text) > 300:
+        text = text[:299].rstrip() + "…"
+    return f"emergency voicemail ({', '.join(message.keywords)}): {text}".rstrip(": ")

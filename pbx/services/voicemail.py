@@ -4,14 +4,12 @@ and the emergency keywords of boxes and business numbers."""
 from __future__ import annotations
 
 import asyncio
-import io
-import os
 import re
-import wave
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from pbx.adapters.sounds import telephone_wav, write_sound
 from pbx.core import keywords as kw
 from pbx.core import rules
 from pbx.core.errors import InvalidInput
@@ -19,7 +17,7 @@ from pbx.core.model import Directory
 from pbx.core.notifications import Notice
 from pbx.core.voicemail import Escalation, Message
 from pbx.services.ports import Repository
-from stt.audio import AudioError, load_wav, resample
+from stt.audio import AudioError, load_wav
 
 MAX_LIMIT = 1000
 GREETING_MAX_SECONDS = 120.0
@@ -120,7 +118,7 @@ class VoicemailService:
         if source is not None:
             data = await asyncio.to_thread(_telephone_wav, source)
             name = f"pbx/greeting-{_slug(old.name)}"
-            await asyncio.to_thread(self._write_sound, name, data)
+            await asyncio.to_thread(write_sound, self.sounds_dir, name, data)
         await self.repo.replace(old, replace(old, greeting=name))
         return name
 
@@ -162,13 +160,6 @@ class VoicemailService:
         await self.repo.replace(entity, replace(entity, keywords=stored))
         return new
 
-    def _write_sound(self, name: str, data: bytes) -> None:
-        final = self.sounds_dir / f"{name}.wav"
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        os.chmod(tmp, 0o644)  # Asterisk may run as another user
-        os.replace(tmp, final)
 
 
 def _slug(name: str) -> str:
@@ -185,11 +176,4 @@ def _telephone_wav(source: Path) -> bytes:
         raise InvalidInput("file", f"{source.name}: {exc.reason}") from None
     if audio.seconds < 0.5:
         raise InvalidInput("file", f"{source.name}: too short ({audio.seconds:.1f} s)")
-    audio = resample(audio, 8000) if audio.rate != 8000 else audio
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(audio.samples)
-    return out.getvalue()
+    return telephone_wav(source)

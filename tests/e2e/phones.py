@@ -380,7 +380,17 @@ class Carrier:
     trunk's registration and answers every call, logging the number dialled and
     the caller ID presented (`calls`)."""
 
-    def __init__(self, workdir: Path, host: str = "127.0.0.2", hold: float = 300.0) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        host: str = "127.0.0.2",
+        hold: float = 300.0,
+        *,
+        confirm: str | None = None,
+    ) -> None:
+        """`confirm`: a regular expression; calls to numbers that match it (in the To: header)
+        answer and press 1 (SIP INFO) every 2.5 s, like an on-call technician accepting."""
+        self.confirm = confirm
         self.host = host
         self.port, self.control_port = free_ports(2, 1, host)
         self.media_port = free_ports(1, 4, host)[0]
@@ -394,8 +404,13 @@ class Carrier:
 
     def start(self) -> Self:
         self.dir.mkdir(parents=True)
+        scenario = SCENARIOS / "carrier.xml"
+        if self.confirm is not None:
+            scenario = render_scenario(
+                "carrier_oncall.xml", self.dir / "carrier.xml", CONFIRM_RE=self.confirm
+            )
         command = [
-            sipp_binary(), "-sf", str(SCENARIOS / "carrier.xml"),
+            sipp_binary(), "-sf", str(scenario),
             "-t", "u1", "-i", self.host, "-p", str(self.port),
             "-mp", str(self.media_port), "-cp", str(self.control_port), "-nostdin",
             "-trace_err", "-error_file", str(self.dir / "errors.log"),
@@ -420,6 +435,11 @@ class Carrier:
     @property
     def answered_calls(self) -> int:
         return (self.log_file.read_text() if self.log_file.exists() else "").count("ANSWERED ")
+
+    @property
+    def presses(self) -> int:
+        """How many times a confirming cell pressed 1."""
+        return (self.log_file.read_text() if self.log_file.exists() else "").count("PRESSED 1 ")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -47,6 +47,9 @@ TABLES = {
     "directory_state",
     "calls",
     "call_legs",
+    "oncall_shifts",
+    "oncall_settings",
+    "emergency_calls",
 }
 
 
@@ -78,7 +81,7 @@ async def test_empty_database_has_no_revision(db_url: str) -> None:
 
 async def test_upgrade_head_creates_every_table(db_url: str) -> None:
     await migrate(db_url)
-    assert await current_revision(db_url) == head_revision() == "0003"
+    assert await current_revision(db_url) == head_revision() == "0004"
     names = await _inspect(db_url, lambda c: set(sa.inspect(c).get_table_names()))
     assert names == TABLES | {"alembic_version"}
     checks = await _inspect(

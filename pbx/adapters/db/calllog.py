@@ -4,15 +4,20 @@ Functions over an open session; `SqlRepository` runs them in its transactions.
 A patch is never refused for what it refers to: a user, customer or job that
 does not exist (any more) is stored as NULL, and a value of the wrong kind is
 dropped with a warning, so the call log's queue can always drain.
+
+A call that went to on-call (`oncall_shift` set) gets an entry in that shift's
+emergency call log once it has ended, made in the same transaction (see
+`_log_emergencies`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
@@ -20,7 +25,16 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pbx.adapters.db.tables import CallLegRow, CallRow, CustomerRow, JobRow, UserRow
+from pbx.adapters.db.oncall import insert_new
+from pbx.adapters.db.tables import (
+    CallLegRow,
+    CallRow,
+    CustomerRow,
+    EmergencyCallRow,
+    JobRow,
+    ShiftRow,
+    UserRow,
+)
 from pbx.core import calls
 from pbx.core.calls import (
     CallLeg,
@@ -31,6 +45,7 @@ from pbx.core.calls import (
     LegKind,
     LegOutcome,
 )
+from pbx.core.oncall import Outcome
 from pbx.core.ringing import RingStats
 
 log = logging.getLogger(__name__)
@@ -41,6 +56,9 @@ _ENUMS: dict[str, type[StrEnum]] = {"direction": Direction, "disposition": Dispo
 _IDS_PER_QUERY = 500
 _CALLS = cast(sa.Table, CallRow.__table__)
 _LEGS = cast(sa.Table, CallLegRow.__table__)
+_EMERGENCIES = cast(sa.Table, EmergencyCallRow.__table__)
+_FLOATS = frozenset({"response_seconds"})
+_OUTCOMES = frozenset(o.value for o in Outcome)
 
 
 # -- writing -------------------------------------------------------------
@@ -100,6 +118,9 @@ async def apply_patches(session: AsyncSession, patches: Iterable[CallPatch]) -> 
     ended = {p.key for p in patches if p.legs is None and p.values.get("ended_at") is not None}
     if ended:
         await _close_open_legs(session, sorted(found[key][0] for key in ended))
+    oncall = {p.key for p in patches if {"oncall_shift", "disposition"} & set(p.values)}
+    if oncall:
+        await _log_emergencies(session, sorted(found[key][0] for key in oncall))
 
 
 # A new call's columns before its patch is applied, so that every insert of a
@@ -180,6 +201,54 @@ async def _close_open_legs(session: AsyncSession, ended: Sequence[int]) -> None:
     await session.flush()
 
 
+async def _log_emergencies(session: AsyncSession, call_ids: Sequence[int]) -> None:
+    """Log each ended on-call call (by id) in its shift's emergency call log, once.
+
+    The entry names the linked customer (else the caller ID), carries the
+    call's outcome and response time, and is keyed by the call's key: a call
+    already logged (by an earlier batch, or by hand) is left alone.
+    """
+    logged = sa.select(_EMERGENCIES.c.id).where(_EMERGENCIES.c.call_key == _CALLS.c.key)
+    c = _CALLS.c
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(call_ids):
+        found = await session.execute(
+            sa.select(
+                c.key, c.caller, c.called, c.started_at, c.job_id, c.oncall_shift_id,
+                c.oncall_outcome, c.response_seconds, CustomerRow.name.label("customer"),
+            )
+            .outerjoin(CustomerRow, CustomerRow.id == c.customer_id)
+            .where(
+                c.id.in_(chunk),
+                c.oncall_shift_id.is_not(None),
+                c.disposition.is_not(None),
+                ~logged.exists(),
+            )
+            .order_by(c.started_at, c.id)
+        )  # fmt: skip
+        rows.extend(_emergency(call) for call in found.all())
+    if rows:
+        await session.execute(insert_new(session, _EMERGENCIES), rows)
+
+
+def _emergency(call: sa.Row[Any]) -> dict[str, Any]:
+    """The emergency call log entry (columns) of an ended on-call call."""
+    seconds = call.response_seconds
+    return {
+        "shift_id": call.oncall_shift_id,
+        "customer_name": call.customer or call.caller or "unknown caller",
+        "phone": call.caller,
+        "received_at": call.started_at,
+        "issue": f"call to {call.called}, routed to on-call",
+        "outcome": call.oncall_outcome if call.oncall_outcome in _OUTCOMES else None,
+        "response_minutes": None if seconds is None else round(seconds / 60, 1),
+        "job_id": call.job_id,
+        "notes": "",
+        "call_key": call.key,
+        "message_id": None,
+    }
+
+
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), _IDS_PER_QUERY):
         yield values[start : start + _IDS_PER_QUERY]
@@ -201,11 +270,12 @@ async def _calls_by_key(
 
 @dataclass
 class _References:
-    """Ids of the users (by name), customers and jobs a batch of patches names."""
+    """Ids of the users (by name), customers, jobs and on-call shifts a batch of patches names."""
 
     users: dict[str, int]
     customers: set[int]
     jobs: set[int]
+    shifts: set[int] = field(default_factory=set)
 
     @classmethod
     async def load(cls, session: AsyncSession, patches: Sequence[CallPatch]) -> _References:
@@ -217,7 +287,13 @@ class _References:
             session, CustomerRow.id, CustomerRow.id, wanted("customer_id", int)
         )
         jobs = await _lookup(session, JobRow.id, JobRow.id, wanted("job_id", int))
-        return cls(dict(users), {i for _, i in customers}, {i for _, i in jobs})
+        shifts = await _lookup(session, ShiftRow.id, ShiftRow.id, wanted("oncall_shift", int))
+        return cls(
+            dict(users),
+            {i for _, i in customers},
+            {i for _, i in jobs},
+            {i for _, i in shifts},
+        )
 
 
 async def _lookup(
@@ -260,6 +336,9 @@ def _columns(
             elif name == "job_id":
                 ident = _as(int, value)
                 out[name] = ident if ident in refs.jobs else None
+            elif name == "oncall_shift":
+                ident = _as(int, value)
+                out["oncall_shift_id"] = ident if ident in refs.shifts else None
             elif name == "route":
                 out[name] = json.dumps([str(line) for line in value or ()])
             else:
@@ -281,6 +360,13 @@ def _plain(name: str, value: Any) -> Any:
         return value
     if name in _ENUMS:
         return _ENUMS[name](value)
+    if name in _FLOATS:
+        if isinstance(value, bool):
+            raise TypeError("not a number")
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("not a finite number")
+        return number
     return str(value)
 
 
@@ -356,6 +442,9 @@ def _record(row: CallRow, user: str | None, legs: list[CallLeg]) -> CallRecord:
         transcript=row.transcript,
         route=tuple(json.loads(row.route or "[]")),
         legs=tuple(legs),
+        oncall_shift=row.oncall_shift_id,
+        oncall_outcome=row.oncall_outcome,
+        response_seconds=row.response_seconds,
         id=row.id,
     )
 

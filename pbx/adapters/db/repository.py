@@ -5,7 +5,8 @@ the database; this module translates both ways. Every write is one transaction:
 a name that refers to nothing raises `NotFound`, a broken uniqueness or
 foreign-key rule raises `InvalidInput` naming the field, and either way nothing
 is stored. Every directory write also bumps the directory revision, in the same
-transaction. The call log's SQL lives in `calllog`.
+transaction. The call log's SQL lives in `calllog`, voicemail's in `voicemail`,
+on-call shifts, settings and the emergency call log's in `oncall`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from pbx.adapters.db import calllog, voicemail
+from pbx.adapters.db import calllog, oncall, voicemail
 from pbx.adapters.db.engine import BEGIN_OPTION, create_engine
 from pbx.adapters.db.migrate import engine_revision, head_revision, migrate_engine
 from pbx.adapters.db.tables import (
@@ -45,6 +46,7 @@ from pbx.adapters.db.tables import (
     NumberRow,
     OpenRangeRow,
     ScheduleRow,
+    ShiftRow,
     TrunkRow,
     UserRow,
 )
@@ -69,6 +71,7 @@ from pbx.core.model import (
     VoicemailBox,
 )
 from pbx.core.notifications import Notice
+from pbx.core.oncall import Changes, EmergencyCall, Shift, ShiftStatus, settings_from_text
 from pbx.core.ringing import RingStats
 from pbx.core.voicemail import Escalation, Message, TranscriptStatus
 
@@ -200,6 +203,32 @@ def _explain(error: IntegrityError, item: object) -> InvalidInput:
         f"{kind.show(getattr(item, kind.key))} conflicts with "
         f"stored data ({name or 'integrity error'})",
     )
+
+
+# on-call constraint -> (field, reason); the writers check these first, so they
+# only fire on a concurrent change (and on PostgreSQL, which names them)
+_ONCALL_RULES: dict[str, tuple[str, str]] = {
+    "fk_oncall_shifts_user_id_users": ("tech", "that user was just removed"),
+    "ck_oncall_shifts_period": ("end", "a shift must end after it starts"),
+    "fk_emergency_calls_shift_id_oncall_shifts": (
+        "shift",
+        "the shift has logged emergency calls (or was just removed); cancel it instead",
+    ),
+    "fk_emergency_calls_job_id_jobs": ("job", "that job was just removed"),
+    "fk_emergency_calls_message_id_voicemail_messages": (
+        "message",
+        "that voicemail message was just removed",
+    ),
+    "uq_emergency_calls_call_key": ("call_key", "that call is already logged"),
+    "uq_emergency_calls_message_id": ("message_id", "that voicemail is already logged"),
+}
+
+
+def _explain_oncall(error: IntegrityError) -> InvalidInput:
+    name = _constraint_name(error)
+    if name in _ONCALL_RULES:
+        return InvalidInput(*_ONCALL_RULES[name])
+    return InvalidInput("shift", f"conflicts with stored data ({name or 'integrity error'})")
 
 
 async def _find(session: AsyncSession, kind: _Kind, value: object, field: str | None = None) -> int:
@@ -432,6 +461,8 @@ class SqlRepository:
             )
             jobs = await _all(s, JobRow, JobRow.id)
             trunks = await _all(s, TrunkRow, TrunkRow.id)
+            shifts = await oncall.snapshot_shifts(s, datetime.now(UTC))
+            settings = await oncall.settings_text(s)
 
         user = {r.id: r.name for r in users}
         box = {r.id: r.name for r in boxes}
@@ -565,6 +596,8 @@ class SqlRepository:
                 ),
                 lambda t: t.name,
             ),
+            shifts=shifts,
+            oncall=settings_from_text(settings),
         )
 
     async def add(self, item: E) -> E:
@@ -609,9 +642,9 @@ class SqlRepository:
                     await session.execute(sa.delete(kind.row).where(kind.row.id == row_id))
                     await _bump_revision(session)
             except IntegrityError as error:
-                users = await self._referrers(kind, row_id) if row_id is not None else []
-                reason = f"{kind.show(key)} is still used by {', '.join(users) or 'other records'}"
-                raise InvalidInput(kind.field, reason) from error
+                if row_id is None:
+                    raise InvalidInput(kind.field, f"{kind.show(key)} is still in use") from error
+                raise await self._still_used(kind, key, row_id) from error
 
     async def revision(self) -> int:
         """The directory's revision: it goes up with every add, replace and remove."""
@@ -721,6 +754,82 @@ class SqlRepository:
     async def notices_of(self, message_id: int) -> list[Notice]:
         return await self.run_read(lambda s: voicemail.notices_of(s, message_id))
 
+    # -- on-call: shifts and settings (in the directory), the emergency call log ------
+
+    async def list_shifts(
+        self,
+        *,
+        status: ShiftStatus | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[Shift]:
+        """Shifts overlapping [since, until) with that stored status, ordered by start."""
+        return await self.run_read(
+            lambda s: oncall.list_shifts(s, status=status, since=since, until=until)
+        )
+
+    async def get_shift(self, ident: int) -> Shift:
+        """The shift `ident`; NotFound (field "shift") if there is none."""
+        return await self.run_read(lambda s: oncall.get_shift(s, ident))
+
+    async def apply_shift_changes(self, changes: Changes) -> list[Shift]:
+        """Add, update and delete shifts in one transaction; returns the added ones with ids."""
+        return await self._directory_write(lambda s: oncall.apply_changes(s, changes))
+
+    async def tick_shifts(self, now: datetime) -> list[Shift]:
+        """Store the clock's status at `now` of every shift it changes; returns those shifts."""
+
+        async def work(session: AsyncSession) -> list[Shift]:
+            changed = await oncall.tick(session, now)
+            if changed:
+                await _bump_revision(session)
+            return changed
+
+        return await self._shift_write(work)
+
+    async def oncall_settings_text(self) -> dict[str, str]:
+        """The stored on-call settings as text, by key (see `core.oncall.settings_from_text`)."""
+        return await self.run_read(oncall.settings_text)
+
+    async def save_oncall_settings(self, values: dict[str, str]) -> None:
+        """Store each on-call setting of `values` (text, by key), replacing stored ones."""
+        await self._directory_write(lambda s: oncall.save_settings(s, values))
+
+    async def add_emergency_call(self, entry: EmergencyCall) -> EmergencyCall:
+        """Log `entry` (returned with its id); the entry of the same call or voicemail if stored."""
+        return await self._shift_write(lambda s: oncall.add_entry(s, entry))
+
+    async def get_emergency_call(self, ident: int) -> EmergencyCall:
+        """The emergency call log entry `ident`; NotFound (field "call") if there is none."""
+        return await self.run_read(lambda s: oncall.get_entry(s, ident))
+
+    async def update_emergency_call(self, ident: int, **values: Any) -> EmergencyCall:
+        """Set fields (those of `EmergencyCall` but the id) of entry `ident`; returns it."""
+        return await self._shift_write(lambda s: oncall.update_entry(s, ident, values))
+
+    async def list_emergency_calls(
+        self, *, shift_id: int | None = None, since: datetime | None = None
+    ) -> list[EmergencyCall]:
+        """Emergency call log entries (of one shift, received since `since`), newest first."""
+        return await self.run_read(lambda s: oncall.list_entries(s, shift_id=shift_id, since=since))
+
+    async def _directory_write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work(session)` in one write transaction that also bumps the directory revision."""
+
+        async def bumped(session: AsyncSession) -> T:
+            result = await work(session)
+            await _bump_revision(session)
+            return result
+
+        return await self._shift_write(bumped)
+
+    async def _shift_write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work(session)` in one write transaction; a broken rule raises InvalidInput."""
+        try:
+            return await self.run_write(work)
+        except IntegrityError as error:
+            raise _explain_oncall(error) from error
+
     async def close(self) -> None:
         """Close every database connection."""
         await self._engine.dispose()
@@ -743,8 +852,31 @@ class SqlRepository:
             except IntegrityError as error:
                 raise _explain(error, item) from error
 
+    async def _still_used(self, kind: _Kind, key: object, row_id: int) -> InvalidInput:
+        """Why the entity `key` (row `row_id`) cannot be removed: what still refers to it.
+
+        A user with on-call shifts is told to be deactivated instead: shifts are history.
+        """
+        users = await self._referrers(kind, row_id)
+        shifts: list[int] = []
+        if kind is USER:
+            async with self._reads() as s:
+                found = await s.scalars(
+                    sa.select(ShiftRow.id).where(ShiftRow.user_id == row_id).order_by(ShiftRow.id)
+                )
+                shifts = [int(i) for i in found]
+        parts = [f"is still used by {', '.join(users)}"] if users else []
+        if shifts:
+            listed = ", ".join(f"#{i}" for i in shifts[:5]) + (", ..." if len(shifts) > 5 else "")
+            parts.append(f"has on-call shifts ({listed}); deactivate the user instead")
+        reason = " and ".join(parts) or "is still used by other records"
+        return InvalidInput(kind.field, f"{kind.show(key)} {reason}")
+
     async def _referrers(self, kind: _Kind, row_id: int) -> list[str]:
-        """What still refers to row `row_id` of `kind`, e.g. ["extension 101", "ring group 'x'"]."""
+        """What still refers to row `row_id` of `kind`, e.g. ["extension 101", "ring group 'x'"].
+
+        Only directory entities and their child rows are named (not on-call shifts).
+        """
         table = kind.row.__table__
         found: set[str] = set()
         async with self._reads() as s:
@@ -752,6 +884,10 @@ class SqlRepository:
                 for fk in other.foreign_keys:
                     if fk.column.table is not table or fk.ondelete in ("CASCADE", "SET NULL"):
                         continue
+                    if other.name not in _BY_TABLE and not any(
+                        f.ondelete == "CASCADE" for f in other.foreign_keys
+                    ):
+                        continue  # not an entity nor a child row of one (on-call shifts)
                     owner, source = other, cast(sa.FromClause, other)
                     if other.name not in _BY_TABLE:  # a child row: name its parent entity
                         up = next(f for f in other.foreign_keys if f.ondelete == "CASCADE")

@@ -7,6 +7,8 @@ something still in use); child rows (members, open ranges, phones, ...) are
 `ON DELETE CASCADE` from their parent. Enums are stored as their string values.
 The call log (`calls`, `call_legs`) outlives the directory: its references are
 `ON DELETE SET NULL`. `directory_state` holds the directory's revision number.
+On-call shifts are coverage history: a user with shifts cannot be removed, nor a
+shift with logged emergency calls (`ON DELETE RESTRICT`).
 
 Every constraint has an explicit, predictable name (see `NAMING`): the
 repository maps names back to fields, and Alembic's SQLite batch mode needs them.
@@ -34,6 +36,7 @@ from pbx.core.model import (
     Strategy,
 )
 from pbx.core.notifications import Channel, NoticeStatus
+from pbx.core.oncall import Outcome, ShiftSource, ShiftStatus
 from pbx.core.voicemail import TranscriptStatus
 
 NAMING = {
@@ -331,6 +334,11 @@ class CallRow(Timestamps, Base):
     voicemail_box: Mapped[str | None] = mapped_column(sa.String)
     transcript: Mapped[str | None] = mapped_column(sa.Text)
     route: Mapped[str] = mapped_column(sa.Text, server_default="[]")
+    oncall_shift_id: Mapped[int | None] = mapped_column(
+        _set_null("oncall_shifts.id"), index=True
+    )
+    oncall_outcome: Mapped[str | None] = mapped_column(sa.String)  # an `Outcome` value
+    response_seconds: Mapped[float | None] = mapped_column(sa.Float)
 
 
 class CallLegRow(Base):
@@ -420,3 +428,53 @@ class NoticeRow(Base):
     status: Mapped[NoticeStatus] = mapped_column(EnumText(NoticeStatus), index=True)
     last_error: Mapped[str | None] = mapped_column(sa.String)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ShiftRow(Timestamps, Base):
+    """One on-call shift: a technician's coverage over [start_at, end_at)."""
+
+    __tablename__ = "oncall_shifts"
+    __table_args__ = (sa.CheckConstraint("end_at > start_at", name="period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_restrict("users.id"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    end_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    notes: Mapped[str] = mapped_column(sa.String, server_default="")
+    status: Mapped[ShiftStatus] = mapped_column(EnumText(ShiftStatus))
+    backup: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    source: Mapped[ShiftSource] = mapped_column(EnumText(ShiftSource))
+
+
+class OnCallSettingRow(Base):
+    """One on-call setting as text (`core.oncall.settings_text` / `settings_from_text`)."""
+
+    __tablename__ = "oncall_settings"
+
+    key: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text)
+
+
+class EmergencyCallRow(Timestamps, Base):
+    """One entry of a shift's emergency call log.
+
+    `call_key` and `message_id` are unique: an entry made from a call or a
+    voicemail is made once, however often that is tried.
+    """
+
+    __tablename__ = "emergency_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(_restrict("oncall_shifts.id"), index=True)
+    customer_name: Mapped[str] = mapped_column(sa.String)
+    phone: Mapped[str] = mapped_column(sa.String)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    issue: Mapped[str] = mapped_column(sa.Text, server_default="")
+    outcome: Mapped[Outcome | None] = mapped_column(EnumText(Outcome))
+    response_minutes: Mapped[float | None] = mapped_column(sa.Float)
+    job_id: Mapped[int | None] = mapped_column(_set_null("jobs.id"), index=True)
+    notes: Mapped[str] = mapped_column(sa.Text, server_default="")
+    call_key: Mapped[str | None] = mapped_column(sa.String, unique=True)
+    message_id: Mapped[int | None] = mapped_column(
+        _set_null("voicemail_messages.id"), unique=True
+    )
