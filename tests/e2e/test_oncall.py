@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.e2e.phones import Carrier
 from tests.e2e.system import System, wait_for
-from tests.e2e.test_calls import base, inbound, phones
+from tests.e2e.test_calls import base, inbound, mulaw_tone, phones
 
 NIGHT = "+13125550113"  # a number whose schedule is always closed: after hours
 EMERGENCY = "+13125550115"  # the emergency contact number (no schedule: business hours)
@@ -33,7 +33,7 @@ def test_after_hours_calls_reach_the_on_call_technician_who_must_press_1(system:
             f"user update Cat --mobile '{CAT_CELL}'",
             "ext update 101 --ring cell",
             "ext update 103 --ring cell",
-            "box add 'After Hours' --members Ann",
+            "voicemail box add 'After Hours' --members Ann",
             "schedule add Closed --tz UTC --hours 'mon 00:00-00:01' "
             "--after-hours 'oncall,voicemail:After Hours'",
             f"number add {NIGHT} --label Night --dest ext:102 --schedule Closed",
@@ -63,7 +63,8 @@ def test_after_hours_calls_reach_the_on_call_technician_who_must_press_1(system:
             wait_for("backup answered", lambda: bob.answered_calls == 1)
         # 4. Bob's phone is gone: nobody confirms, the caller reaches the voicemail box.
         wait_for("102 unregistered", lambda: not _registered(system, "102"))
-        fourth = inbound(system, to=NIGHT, hold=10.0, timeout=90)
+        tone = mulaw_tone(system.work / "tone.ul", seconds=12.0)  # greeting, then a message
+        fourth = inbound(system, to=NIGHT, hold=12.0, timeout=90, audio=tone)
         assert fourth.answered, fourth.describe()
         records = system.wait_calls(4, timeout=30)
         dialled = [number for number, _ in carrier.calls]
