@@ -11,7 +11,7 @@ from typing import Any
 from pbx.core import callflow as F
 from pbx.core import routing as R
 from pbx.core import schedule as S
-from pbx.core.calls import Disposition, LegKind, LegOutcome, apply
+from pbx.core.calls import Disposition, LegKind, LegOutcome
 from pbx.core.model import (
     BusinessNumber,
     Customer,
@@ -39,6 +39,7 @@ from pbx.core.routing import (
     TargetKind,
     route,
 )
+from tests.unit.test_callflow import record_of
 
 KEY = "node:1700000000.1"
 REC = "cU(pbx-record^pbx-1700000000.1)"
@@ -281,15 +282,6 @@ def alerts(commands: list[F.Command]) -> list[F.AlertOnCall]:
 def final_values(commands: list[F.Command]) -> dict[str, Any]:
     writes = [c for c in commands if isinstance(c, F.Write)]
     return dict(writes[0].patch.values)
-
-
-def record_of(*batches: list[F.Command]) -> Any:
-    record = None
-    for commands in batches:
-        for c in commands:
-            if isinstance(c, F.Write):
-                record = apply(record, c.patch)
-    return record
 
 
 def test_the_on_call_cell_leg_rings_through_pbx_oncall_with_the_longer_timeout() -> None:
