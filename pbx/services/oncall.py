@@ -214,11 +214,14 @@ class OnCallService:
         for name in settings.roster:
             if directory.user(name) is None:
                 raise NotFound("roster", f"user {name!r} of the roster no longer exists")
-        if settings.anchor is None:
+        new_anchor = settings.anchor is None
+        if new_anchor:
             settings = replace(settings, anchor=first)
-            await self.store.save_oncall_settings({"anchor": first.isoformat()})
         changes = oncall.rotate(settings, first, periods, await self._all_shifts(), self.clock())
-        return await self._apply(changes)
+        made = await self._apply(changes)
+        if new_anchor:  # only once the shifts are stored: a refused rotation changes nothing
+            await self.store.save_oncall_settings({"anchor": first.isoformat()})
+        return made
 
     async def override(
         self, tech: str, start: str, end: str, notes: str = "", as_user: str | None = None
@@ -250,9 +253,7 @@ class OnCallService:
             value = float(raw)
         except ValueError:
             raise InvalidInput("response", f"{raw!r} is not a number of minutes") from None
-        if not 0 <= value <= 7 * 24 * 60:
-            raise InvalidInput("response", f"{raw!r} is not a number of minutes")
-        return round(value, 1)
+        return round(value, 1)  # the range is checked with the whole entry (check_entry)
 
     async def log_call(
         self,

@@ -128,3 +128,17 @@ def test_writes_need_the_oncall_permission(home: Path) -> None:
     assert [s["tech"] for s in shifts()] == ["Bob"]
     now = json.loads(ok("oncall", "now", "--json"))
     assert now["on_call"]["tech"] == "Bob" and now["backup"] is None
+
+
+def test_a_refused_rotation_stores_nothing(home: Path) -> None:
+    refused("roster", "oncall", "rotate", "--from", "2030-01-08", "--periods", "2")  # no roster
+    ok("oncall", "settings", "--set", "roster=Cat,Dan")
+    refused("periods", "oncall", "rotate", "--from", "2030-01-08", "--periods", "0")
+    assert json.loads(ok("oncall", "settings", "--json"))["anchor"] == ""  # not set by a refusal
+    assert shifts() == []
+    ok("oncall", "shift", "new", "--tech", "Ann", "--start", "now")
+    ident = str(shifts()[0]["id"])
+    for bad in ("-5", "soon", "nan"):
+        refused("response", "oncall", "log-call", ident, "--customer", "X", "--phone",
+                "3125550177", "--issue", "i", "--response", bad)  # fmt: skip
+    assert json.loads(ok("oncall", "calls", "--json")) == []
