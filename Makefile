@@ -4,17 +4,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test deps system-deps venv asterisk unit integration e2e lint clean
+.PHONY: up test deps system-deps venv asterisk vendor-js unit integration e2e lint clean
 
 up: deps
 	$(BIN)/pbx up
 
 test: deps lint unit integration e2e
 
-deps: system-deps venv asterisk
+deps: system-deps venv asterisk vendor-js
 
 # Debian packages: SIPp phones, PostgreSQL for the integration tier, mmdebstrap to build
-# the Asterisk root (skipped when the host has Asterisk installed).
+# the Asterisk root (skipped when the host has Asterisk installed), npm for the softphone's
+# SIP library, Chromium for the softphone's end-to-end test.
 system-deps:
 	@bash tools/system-deps.sh
 
@@ -28,6 +29,11 @@ $(STAMP): pyproject.toml
 
 asterisk: venv
 	$(BIN)/pbx asterisk bootstrap
+
+# The browser softphone's SIP library (JsSIP, pinned in softphone/package-lock.json),
+# bundled into pbx/api/static/vendor/ with npm; skipped when already built.
+vendor-js: system-deps
+	@bash tools/vendor-js.sh
 
 lint: venv
 	$(BIN)/mypy

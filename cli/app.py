@@ -11,12 +11,14 @@ from cli import (
     calls,
     config,
     customer,
+    dial,
     ext,
     group,
     number,
     oncall,
     schedule,
     simulate,
+    token,
     trunk,
     user,
     voicemail,
@@ -42,7 +44,9 @@ app.add_typer(customer.job_app, name="job")
 app.add_typer(trunk.app, name="trunk")
 app.add_typer(calls.app, name="calls")
 app.add_typer(oncall.app, name="oncall")
+app.add_typer(token.app, name="token")
 app.command("simulate")(simulate.simulate)
+app.command("dial")(dial.dial)
 
 
 @app.command("init")

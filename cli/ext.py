@@ -15,9 +15,12 @@ def add(
     number: str,
     user: str = typer.Option(..., "--user", help="The team member it belongs to."),
     ring: str = typer.Option("softphone", "--ring", help="softphone, cell or both."),
+    webrtc: bool = typer.Option(
+        False, "--webrtc", help="A browser softphone (the /phone page) instead of a SIP phone."
+    ),
 ) -> None:
     """Add an extension with generated SIP credentials and a personal voicemail box."""
-    ext = with_directory(lambda s: s.add_extension(number, user, ring))
+    ext = with_directory(lambda s: s.add_extension(number, user, ring, webrtc))
     done(
         f"added extension {ext.number} for '{ext.user}' "
         "(credentials: pbx ext list --show-secrets; load it: pbx config apply)"
@@ -41,11 +44,18 @@ def update(
     user: str | None = typer.Option(None, "--user", help="Give it to another team member."),
     ring: str | None = typer.Option(None, "--ring", help="softphone, cell or both."),
     dnd: bool | None = typer.Option(None, "--dnd/--no-dnd", help="Do not disturb."),
-    new_password: bool = typer.Option(False, "--new-password", help="Generate new SIP credentials."),
+    new_password: bool = typer.Option(
+        False, "--new-password", help="Generate new SIP credentials."
+    ),
+    webrtc: bool | None = typer.Option(
+        None, "--webrtc/--no-webrtc", help="A browser softphone, or a SIP phone."
+    ),
 ) -> None:
     """Change an extension."""
     ext = with_directory(
-        lambda s: s.update_extension(number, user=user, ring=ring, dnd=dnd, new_password=new_password)
+        lambda s: s.update_extension(
+            number, user=user, ring=ring, dnd=dnd, new_password=new_password, webrtc=webrtc
+        )
     )
     done(f"updated extension {ext.number}")
 

@@ -9,6 +9,10 @@ command -v runuser >/dev/null || need+=(util-linux)
 # Speech for the voicemail tests and benchmark (flite voices), audio conversion (sox).
 command -v flite >/dev/null || need+=(flite)
 command -v sox >/dev/null || need+=(sox)
+# The browser softphone: npm fetches its SIP library (tools/vendor-js.sh); its e2e test
+# drives the page in headless Chromium.
+command -v npm >/dev/null || need+=(npm)
+command -v chromium >/dev/null || need+=(chromium)
 if ! command -v asterisk >/dev/null; then
   command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 fi

@@ -100,6 +100,14 @@ class ConfirmEvent:
 
 
 @dataclass(frozen=True)
+class AnsweredEvent:
+    """A leg of a call answered (the dialplan's pbx-answered): `peer` is its channel name."""
+
+    linkedid: str
+    peer: str
+
+
+@dataclass(frozen=True)
 class BootedEvent:
     """Asterisk is fully booted (AMI `FullyBooted`, also sent to every new session)."""
 
@@ -115,7 +123,13 @@ class SecurityEvent:
 
 
 AmiEvent = (
-    RegistrationEvent | DeviceStateEvent | CallEndEvent | ConfirmEvent | BootedEvent | SecurityEvent
+    RegistrationEvent
+    | DeviceStateEvent
+    | CallEndEvent
+    | ConfirmEvent
+    | AnsweredEvent
+    | BootedEvent
+    | SecurityEvent
 )
 
 
@@ -291,6 +305,8 @@ def _parse(message: Any) -> AmiEvent | None:
             number=_text(message, "Number"),
             result=_text(message, "Result"),
         )
+    if name == "UserEvent" and _text(message, "UserEvent") == "PbxAnswered":
+        return AnsweredEvent(linkedid=_text(message, "Linkedid"), peer=_text(message, "Peer"))
     if name == "FullyBooted":
         return BootedEvent()
     if name in AMI_SECURITY_FAILURES:

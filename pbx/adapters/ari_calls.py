@@ -137,3 +137,36 @@ class AriEscalationCalls:
         shutil.copyfile(audio, tmp)
         os.chmod(tmp, 0o644)  # Asterisk may run as another user
         os.replace(tmp, folder / f"{name}.wav")
+
+
+class AriDialer:
+    """Click-to-dial: ring the user's phone; once they answer, the dialplan's `pbx-click`
+    hands the call to the controller as a call that phone placed to the number."""
+
+    RING_SECONDS = 30
+
+    def __init__(self, client: AriClient) -> None:
+        self.client = client
+
+    async def click_to_dial(
+        self,
+        extension: str,
+        number: str,
+        *,
+        customer_name: str | None,
+        customer_id: int | None,
+        job: int | None,
+    ) -> str:
+        shown = (customer_name or "Call").replace('"', "").replace("\\", "")
+        return await self.client.originate(
+            f"PJSIP/{extension}",
+            context="pbx-click",
+            extension=number,
+            caller_id=f'"{shown}" <{number}>',
+            timeout=self.RING_SECONDS,
+            variables={
+                "PBX_EXT": extension,
+                "PBX_CUSTOMER": str(customer_id or ""),
+                "PBX_JOB": str(job or ""),
+            },
+        )

@@ -481,10 +481,10 @@ def _ring(
     caller_id: str | None = None,
 ) -> tuple[CallState, list[Command]]:
     current = state.current
-    options = "c"  # losers are cancelled as "answered elsewhere"
+    # losers are cancelled as "answered elsewhere"; the answering leg runs pbx-answered
+    # (tells the controller it answered, and starts the recording when there is one)
     name = recording_name(state.key) if record else None
-    if name is not None:
-        options += f"U(pbx-record^{name})"
+    options = f"cU(pbx-answered^{name})" if name is not None else "cU(pbx-answered)"
     args = "&".join(leg.dial for leg in legs) + f",{seconds},{options}"
     logged = tuple(
         CallLeg(

@@ -80,6 +80,7 @@ class Extension:
     ring: RingTarget = RingTarget.SOFTPHONE
     dnd: bool = False
     voicemail_box: str | None = None
+    webrtc: bool = False  # a browser softphone (registers over a websocket, DTLS-SRTP media)
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,9 @@ class Directory:
 
     def customer(self, ident: int) -> Customer | None:
         return next((c for c in self.customers if c.id == ident), None)
+
+    def job(self, ident: int) -> Job | None:
+        return next((j for j in self.jobs if j.id == ident), None)
 
     def extensions_of(self, user: str) -> tuple[Extension, ...]:
         return tuple(e for e in self.extensions if e.user == user)

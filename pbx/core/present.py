@@ -17,9 +17,10 @@ from pbx.core.model import (
     User,
     VoicemailBox,
 )
-from pbx.core.oncall import Dashboard, EmergencyCall, Shift
+from pbx.core.notifications import Notice
+from pbx.core.oncall import Dashboard, EmergencyCall, OnCallNow, Shift
 from pbx.core.schedule import format_hours
-from pbx.core.voicemail import Message, TranscriptStatus
+from pbx.core.voicemail import Escalation, Message, TranscriptStatus
 
 
 def user(u: User) -> dict[str, Any]:
@@ -42,6 +43,7 @@ def extension(e: Extension, show_secrets: bool = False) -> dict[str, Any]:
         "dnd": e.dnd,
         "voicemail_box": e.voicemail_box,
         "sip_username": e.number,
+        "webrtc": e.webrtc,
     }
     if show_secrets:
         data["sip_password"] = e.sip_password
@@ -368,4 +370,70 @@ def dashboard(d: Dashboard) -> dict[str, Any]:
         "average_response_minutes": d.average_response,
         "sla_target_minutes": d.sla_minutes,
         "sla_tone": d.tone.value if d.tone is not None else None,
+    }
+
+
+# -- API views (the REST API's JSON) -------------------------------------------------
+
+
+def extension_detail(e: Extension, show_secrets: bool = False) -> dict[str, Any]:
+    """An extension as the API shows it: `extension` plus whether it is a browser softphone."""
+    return {**extension(e, show_secrets), "webrtc": e.webrtc}
+
+
+def user_detail(u: User, extensions: list[str], direct_number: str | None) -> dict[str, Any]:
+    """A user with the numbers of their extensions and their direct business number."""
+    return {**user(u), "extensions": extensions, "direct_number": direct_number}
+
+
+def job_detail(j: Job, customer_name: str | None) -> dict[str, Any]:
+    """A job with the name of its customer."""
+    return {**job(j), "customer": customer_name}
+
+
+def voicemail_box(b: VoicemailBox, keywords: tuple[str, ...]) -> dict[str, Any]:
+    """A box as the API shows it: `box` plus its greeting and the emergency keywords in
+    effect (`keywords_default`: the trade defaults, never changed)."""
+    return {
+        **box(b),
+        "greeting": b.greeting,
+        "keywords": list(keywords),
+        "keywords_default": b.keywords is None,
+    }
+
+
+def escalation_line(e: Escalation) -> str:
+    """One step of an emergency escalation, e.g. `2026-11-21T02:00:00+00:00 call ann: answered`."""
+    return (
+        f"{iso_time(e.at)} {e.action}"
+        + (f" {e.user}" if e.user else "")
+        + (f": {e.detail}" if e.detail else "")
+    )
+
+
+def notice_line(n: Notice) -> str:
+    """One notification of a message, e.g. `email to ann (ann@example.com): sent`."""
+    return (
+        f"{n.channel.value} to {n.user} ({n.address}): {n.status.value}"
+        + (f", {n.attempts} attempt(s)" if n.attempts else "")
+        + (f", last error: {n.last_error}" if n.last_error else "")
+    )
+
+
+def message_detail(
+    m: Message, customer: str | None, escalations: list[Escalation], notices: list[Notice]
+) -> dict[str, Any]:
+    """A message with its escalation steps and notifications (`pbx voicemail show --json`)."""
+    return {
+        **message(m, customer),
+        "escalation": [escalation_line(e) for e in escalations],
+        "notifications": [notice_line(n) for n in notices],
+    }
+
+
+def oncall_now(current: OnCallNow, tz: tzinfo | None = None) -> dict[str, Any]:
+    """Who is on call (`on_call`) and the backup: their shifts, or None."""
+    return {
+        "on_call": shift(current.primary, tz) if current.primary else None,
+        "backup": shift(current.backup, tz) if current.backup else None,
     }

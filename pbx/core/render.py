@@ -95,6 +95,10 @@ class RenderOptions:
     allow_international: bool = False
     # Home region: E.164 numbers of its calling code are domestic (see `allow_international`).
     default_region: str = "US"
+    # TLS on Asterisk's HTTP server (wss:// for browser softphones); 0 = off. The certificate
+    # and key are read from <asterisk_dir>/keys/http-tls.crt and http-tls.key.
+    http_tls_port: int = 0
+    http_tls_bind: str = "127.0.0.1"
 
 
 def _value(text: object) -> str:
@@ -124,6 +128,10 @@ def _check_options(options: RenderOptions) -> None:
         raise InvalidInput(
             "asterisk_dir", f"must be an absolute path, got {options.asterisk_dir!r}"
         )
+    if options.http_tls_port and not 1 <= options.http_tls_port <= 65535:
+        raise InvalidInput("http_tls_port", f"must be a port, got {options.http_tls_port}")
+    if options.http_tls_port and options.http_tls_port == options.ari_port:
+        raise InvalidInput("http_tls_port", "must differ from the ARI (plain HTTP) port")
     if not options.rtp_start < options.rtp_end:
         raise InvalidInput("rtp_start", "must be lower than rtp_end")
     if not re.fullmatch(r"[A-Za-z0-9_-]+", options.app_name):
@@ -161,7 +169,7 @@ def _context(directory: Directory, options: RenderOptions) -> dict[str, object]:
     Extensions of deactivated users get no SIP endpoint (their phones cannot register).
     """
     users = {u.name: u for u in directory.users}
-    extensions = []
+    extensions: list[dict[str, object]] = []
     for ext in sorted(directory.extensions, key=lambda e: e.number):
         if not _EXTENSION.fullmatch(ext.number):
             raise InvalidInput(f"extension {ext.number!r}", "must be 2 to 6 digits")
@@ -171,8 +179,15 @@ def _context(directory: Directory, options: RenderOptions) -> dict[str, object]:
         if user is not None and not user.active:
             continue
         name = _display_name(user.name if user else ext.user) or ext.number
-        extensions.append({"number": ext.number, "password": ext.sip_password, "name": name})
-    numbers = {e["number"] for e in extensions}
+        extensions.append(
+            {
+                "number": ext.number,
+                "password": ext.sip_password,
+                "name": name,
+                "webrtc": ext.webrtc,  # a browser softphone: SIP over websocket, DTLS-SRTP, ICE
+            }
+        )
+    numbers = {str(e["number"]) for e in extensions}
     trunks = []
     for t in sorted(directory.trunks, key=lambda t: t.name):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", t.name):
@@ -202,6 +217,7 @@ def _context(directory: Directory, options: RenderOptions) -> dict[str, object]:
         "options": options,
         "dir": options.asterisk_dir.rstrip("/") or "/",
         "sip_bind": _host_port(options.bind, options.sip_port),
+        "http_tls_bind": _host_port(options.http_tls_bind, options.http_tls_port),
         "rtp_start": options.rtp_start + options.rtp_start % 2,  # RTP ports start even
         "app": options.app_name,
         "extensions": extensions,

@@ -68,6 +68,9 @@ class CallFacts:
     kind: CallKind
     dialled: str  # the DID as the trunk sent it, or what the phone dialled
     caller: str  # caller ID number (trunk) or the calling extension (internal)
+    # click-to-dial: the customer and job the call was placed for (else matched by number)
+    customer_id: int | None = None
+    job_id: int | None = None
 
 
 class StepKind(StrEnum):
@@ -182,7 +185,9 @@ class Plan:
     customer_id: int | None = None
     customer_name: str | None = None
     job_id: int | None = None
-    record: bool = True  # record answered calls (the business number's setting; groups have their own)
+    record: bool = (
+        True  # record answered calls (the business number's setting; groups have their own)
+    )
     notes: tuple[str, ...] = ()  # facts worth showing: customer matched, closed for a holiday, ...
 
     @property
@@ -193,9 +198,7 @@ class Plan:
     def describe(self) -> list[str]:
         """The plan as numbered lines with reasons (what `pbx simulate` prints), then the notes."""
         count = len(self.steps)
-        lines = [
-            f"{i}. {step._describe(last=i == count)}" for i, step in enumerate(self.steps, 1)
-        ]
+        lines = [f"{i}. {step._describe(last=i == count)}" for i, step in enumerate(self.steps, 1)]
         lines.extend(f"note: {note}" for note in self.notes)
         return lines
 
@@ -231,6 +234,8 @@ class RoutingIndex:
     boxes: dict[str, VoicemailBox]
     customer_by_phone: dict[str, Customer]  # E.164 -> the customer (lowest id on a shared phone)
     open_job: dict[int, Job]  # customer id -> its newest open job
+    customer_by_id: dict[int, Customer]
+    jobs_by_id: dict[int, Job]
     direct_number: dict[str, str]  # user -> the business number assigned to them
     trunk: Trunk | None  # the trunk outside calls use (first by name, as the dialplan)
     main_number: str | None  # outbound caller ID of users without a direct number
@@ -275,6 +280,8 @@ class RoutingIndex:
             boxes={b.name: b for b in directory.boxes},
             customer_by_phone=customer_by_phone,
             open_job=open_job,
+            customer_by_id={c.id: c for c in directory.customers if c.id is not None},
+            jobs_by_id={j.id: j for j in directory.jobs if j.id is not None},
             direct_number=direct_number,
             trunk=min(directory.trunks, key=lambda t: t.name) if directory.trunks else None,
             main_number=main_number or (active[0] if active else None),
@@ -365,9 +372,7 @@ def _group_step(group: RingGroup | None, name: str, reason: str) -> Step:
         skip: str | None = f"ring group {name} does not exist"
         return Step(StepKind.RING, reason, TargetKind.GROUP, name, skip=skip)
     skip = None if group.members else f"ring group {name} has no members"
-    return Step(
-        StepKind.RING, reason, TargetKind.GROUP, name, box=group.fallback_box, skip=skip
-    )
+    return Step(StepKind.RING, reason, TargetKind.GROUP, name, box=group.fallback_box, skip=skip)
 
 
 def _number_step(
@@ -407,8 +412,11 @@ def _oncall_steps(reason: str, index: RoutingIndex, at: datetime) -> list[Step]:
     if not steps:
         steps.append(
             Step(
-                StepKind.RING, reason, TargetKind.ONCALL,
-                on_no_answer=NoAnswer.NEXT, skip=_ONCALL_MISSING,
+                StepKind.RING,
+                reason,
+                TargetKind.ONCALL,
+                on_no_answer=NoAnswer.NEXT,
+                skip=_ONCALL_MISSING,
             )  # fmt: skip
         )
     return steps
@@ -560,9 +568,8 @@ def _in_hours(
     if number.forward:
         steps.append(_number_step(number.forward, "forwarding number", index, NoAnswer.VOICEMAIL))
     if not steps:
-        reason = (
-            f"number {number.e164} has no assigned user, destination or forwarding number"
-            + (f", and customer {customer.name} has no owner" if customer is not None else "")
+        reason = f"number {number.e164} has no assigned user, destination or forwarding number" + (
+            f", and customer {customer.name} has no owner" if customer is not None else ""
         )
         return _announce(UNROUTABLE, reason)
     return _finish(steps)
@@ -575,7 +582,18 @@ def _route_internal(facts: CallFacts, index: RoutingIndex) -> Plan:
     notes: list[str] = []
 
     def plan(direction: Direction, called: str, steps: tuple[Step, ...]) -> Plan:
-        return Plan(direction, caller, called, steps, record=True, notes=tuple(notes))
+        customer, job = _called_customer(facts, called, index, notes)
+        return Plan(
+            direction,
+            caller,
+            called,
+            steps,
+            customer_id=customer.id if customer is not None else None,
+            customer_name=customer.name if customer is not None else None,
+            job_id=job.id if job is not None else None,
+            record=True,
+            notes=tuple(notes),
+        )
 
     if _emergency(dialled, region):
         caller_id = _outbound_caller_id(caller, index, notes)
@@ -605,6 +623,26 @@ def _route_internal(facts: CallFacts, index: RoutingIndex) -> Plan:
     caller_id = _outbound_caller_id(caller, index, notes)
     step = _number_step(e164, "outside number", index, NoAnswer.NEXT, caller_id)
     return plan(Direction.OUTBOUND, e164, _finish([step]))
+
+
+def _called_customer(
+    facts: CallFacts, called: str, index: RoutingIndex, notes: list[str]
+) -> tuple[Customer | None, Job | None]:
+    """The customer (and job) an outbound call is about: the ones it was placed for
+    (click-to-dial), else the customer whose phone it is and their open job."""
+    customer = index.customer_by_id.get(facts.customer_id) if facts.customer_id else None
+    if customer is None:
+        customer = index.customer_by_phone.get(called)
+    job = index.jobs_by_id.get(facts.job_id) if facts.job_id else None
+    if job is not None and (customer is None or job.customer_id != customer.id):
+        job = None
+    if customer is None:
+        return None, None
+    if job is None and customer.id is not None:
+        job = index.open_job.get(customer.id)
+    linked = f"job #{job.id} {job.title!r}" if job is not None and job.id else "no open job"
+    notes.append(f"called customer {customer.name} (#{customer.id}), {linked}")
+    return customer, job
 
 
 def _outbound_caller_id(caller: str, index: RoutingIndex, notes: list[str]) -> str | None:

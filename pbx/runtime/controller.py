@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
@@ -24,6 +24,7 @@ from pbx.adapters import asterisk_process
 from pbx.adapters.ami import (
     Ami,
     AmiError,
+    AnsweredEvent,
     BootedEvent,
     CallEndEvent,
     ConfirmEvent,
@@ -32,7 +33,7 @@ from pbx.adapters.ami import (
     SecurityEvent,
 )
 from pbx.adapters.ari import AriClient, AriError, AriEvent, RecordingEnded, StasisStart
-from pbx.adapters.ari_calls import AriCallChannel, AriEscalationCalls, AriRecordings
+from pbx.adapters.ari_calls import AriCallChannel, AriDialer, AriEscalationCalls, AriRecordings
 from pbx.adapters.backoff import Backoff
 from pbx.adapters.db.outbox import SqlOutbox
 from pbx.adapters.db.repository import SqlRepository, open_repository
@@ -41,10 +42,13 @@ from pbx.adapters.journal import Journal
 from pbx.adapters.recordings import RecordingStore
 from pbx.adapters.webhook_sender import WebhookSender
 from pbx.api.app import ApiState, make_app
+from pbx.api.backend import Backend
+from pbx.core import present
 from pbx.core.callflow import CallEnded
 from pbx.core.errors import InvalidInput
 from pbx.core.notifications import Channel
-from pbx.core.routing import RoutingOptions
+from pbx.core.routing import RoutingIndex, RoutingOptions
+from pbx.core.voicemail import Message
 from pbx.runtime.settings import Settings, default_cache, load_settings
 from pbx.services.callcontrol import CallControl, Entered, LiveChannel, PresenceBook
 from pbx.services.calllog import CallLogWriter
@@ -170,8 +174,35 @@ async def _open_repository(settings: Settings) -> SqlRepository:
             await backoff.failed(f"database: {exc}")
 
 
+class _LiveBoard:
+    """The live view: calls in progress (call control) and registered contacts (AMI)."""
+
+    def __init__(self, control: CallControl, contacts: dict[tuple[str, str], ContactState]) -> None:
+        self.control = control
+        self.contacts = contacts
+
+    def active_calls(self) -> list[dict[str, Any]]:
+        return self.control.active_calls()
+
+    def registrations(self) -> list[dict[str, Any]]:
+        return [
+            {"endpoint": endpoint, "contact": uri, "state": state}
+            for (endpoint, uri), state in sorted(self.contacts.items())
+        ]
+
+
+def _message_event(
+    message: Message, index: RoutingIndex | None
+) -> tuple[dict[str, Any], frozenset[str]]:
+    box = index.boxes.get(message.box) if index is not None else None
+    users = frozenset(box.members) if box is not None else frozenset()
+    data = {k: v for k, v in present.message(message).items() if k not in ("audio", "transcript")}
+    return data, users
+
+
 async def _run_calls(settings: Settings, state: ApiState) -> None:
     repo = await _open_repository(settings)
+    state.backend = Backend(settings, repo)
     base_url = f"http://127.0.0.1:{settings.ari_port}/ari"  # ARI listens on loopback only
     client = AriClient(base_url, settings.ari_user, settings.ari_password, settings.app_name)
     options = RoutingOptions(
@@ -193,18 +224,39 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
     calls = (
         AriEscalationCalls(client, sounds_dir, sounds_view) if settings.escalate_by_call else None
     )
-    after = AfterTranscript(directory, notifier, repo, calls, store.path, presence.presence)
+
+    def emergency(message: Message, users: tuple[str, ...]) -> None:
+        data, members = _message_event(message, directory.index)
+        state.events.publish(
+            "emergency", {**data, "escalated_to": list(users)}, members | set(users)
+        )
+
+    after = AfterTranscript(
+        directory, notifier, repo, calls, store.path, presence.presence, on_emergency=emergency
+    )
     transcriber = Transcriber(repo, store.path, decoder, directory, writer, after)
 
-    def stored(_message: object) -> None:
+    def stored(message: Message) -> None:
         transcriber.wake()
         lamps.wake()
+        data, members = _message_event(message, directory.index)
+        state.events.publish("voicemail.new", data, members)
 
     saver = MessageSaver(AriRecordings(client), store, repo, writer, on_stored=stored)
     alerts = OnCallAlerts(directory, notifier)
     control = CallControl(
-        AriCallChannel(client, sounds_view), directory, presence, writer, fetcher, saver, alerts
+        AriCallChannel(client, sounds_view),
+        directory,
+        presence,
+        writer,
+        fetcher,
+        saver,
+        alerts,
+        events=state.events,
     )
+    contacts: dict[tuple[str, str], ContactState] = {}
+    state.live = _LiveBoard(control, contacts)
+    state.dialer = AriDialer(client)
     failsafe = FailsafeImporter(settings.failsafe_log, writer, repo.get_call_by_key)
     booted = asyncio.Event()
 
@@ -238,11 +290,12 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
                 name="ari",
             )
             tasks.create_task(
-                _run_ami(settings, client, control, presence, lamps, state.ami, booted),
+                _run_ami(settings, client, control, presence, lamps, state.ami, booted, contacts),
                 name="ami",
             )
     finally:
         state.refresh_directory = None
+        state.live = state.dialer = state.backend = None
         with contextlib.suppress(Exception):
             await writer.flush(2.0)
         writer.close()
@@ -332,9 +385,9 @@ async def _run_ami(
     lamps: MessageLamps,
     connected: asyncio.Event,
     booted: asyncio.Event,
+    known: dict[tuple[str, str], ContactState],
 ) -> None:
     host = "127.0.0.1"  # AMI listens on loopback only
-    known: dict[tuple[str, str], ContactState] = {}
     backoff = Backoff(log)
     while True:
         try:
@@ -362,6 +415,8 @@ async def _run_ami(
             async for event in events:
                 if isinstance(event, CallEndEvent):
                     control.on_end(event.uniqueid, _ended(event))
+                elif isinstance(event, AnsweredEvent):
+                    control.on_answered(event.linkedid, event.peer)
                 elif isinstance(event, ConfirmEvent):
                     control.on_confirm(event.linkedid, event.number, event.result)
                 elif isinstance(event, DeviceStateEvent):

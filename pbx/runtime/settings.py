@@ -110,6 +110,8 @@ class Settings:
     vosk_model: str = ""
     # An emergency voicemail also rings the technician's phones and plays the message.
     escalate_by_call: bool = True
+    # the browser softphone's SIP websocket as browsers reach it ("": ws://<API host>:<ari_port>/ws)
+    softphone_ws_url: str = ""
 
     @property
     def config_file(self) -> Path:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pbx.core import callflow
+from pbx.core import callflow, live
 from pbx.core.callflow import CallEnded, CallState, Context, DialEnded
 from pbx.core.calls import CallPatch, Direction
 from pbx.core.model import Directory
@@ -83,6 +83,14 @@ class AlertSink(Protocol):
         ...
 
 
+class EventSink(Protocol):
+    def publish(
+        self, type_: str, data: Mapping[str, Any], users: frozenset[str] = frozenset()
+    ) -> None:
+        """Hand an event to whoever listens (the API's stream); never blocks."""
+        ...
+
+
 class DirectoryView(Protocol):
     @property
     def index(self) -> RoutingIndex | None:
@@ -140,6 +148,9 @@ class Entered:
     caller: str
 
 
+CLICK = "click"  # Stasis(pbx,click,...): a click-to-dial call, once the user's phone answered
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -157,6 +168,7 @@ class CallControl:
         messages: MessageSink,
         alerts: AlertSink | None = None,
         *,
+        events: EventSink | None = None,
         clock: Callable[[], datetime] = _now,
         rng: random.Random | None = None,
     ) -> None:
@@ -167,6 +179,8 @@ class CallControl:
         self.recordings = recordings
         self.messages = messages
         self.alerts = alerts
+        self.events = events
+        self.answered: dict[str, str] = {}  # channel id -> the answering leg's channel
         self.clock = clock
         self.rng = rng or random.Random()
         self.sessions: dict[str, CallState] = {}
@@ -215,6 +229,9 @@ class CallControl:
             log.debug("call %s is already being routed", event.channel_id)
             return
         dialled = event.args[1] if len(event.args) > 1 else ""
+        if kind == CLICK:
+            self._new_call(event, CallKind.INTERNAL, dialled, _click_facts(event.args))
+            return
         if kind not in (CallKind.INBOUND, CallKind.INTERNAL):
             log.warning("call %s entered with unknown arguments %r", event.channel_id, event.args)
             self._spawn(self.channel.hangup(event.channel_id))
@@ -244,6 +261,44 @@ class CallControl:
             log.debug("confirmation for call %s, which is not ours", linkedid)
             return
         self._step(linkedid, state, callflow.Confirmation(self.clock(), number, result))
+
+    def on_answered(self, linkedid: str, peer: str) -> None:
+        """A leg of call `linkedid` answered (the channel `peer`)."""
+        state = self.sessions.get(linkedid)
+        if state is None:
+            return
+        self.answered[linkedid] = peer
+        ext = live.answering_extension(peer)
+        user = None
+        index = self.directory.index
+        if ext is not None and index is not None and ext in index.extensions:
+            user = index.extensions[ext].user
+        self._publish("call.answered", state, {"extension": ext, "user": user, "peer": peer}, user)
+
+    def active_calls(self) -> list[dict[str, Any]]:
+        """Every call in progress, for the live view."""
+        return [
+            live.call_view(state, self.answered.get(channel_id))
+            for channel_id, state in self.sessions.items()
+            if not state.adopted
+        ]
+
+    def _publish(
+        self,
+        type_: str,
+        state: CallState,
+        extra: Mapping[str, Any] | None = None,
+        user: str | None = None,
+    ) -> None:
+        if self.events is None:
+            return
+        users = live.users_of(state, self.directory.index)
+        if user is not None:
+            users |= {user}
+        try:
+            self.events.publish(type_, {**live.call_view(state), **(extra or {})}, users)
+        except Exception:  # an event is never worth a call
+            log.exception("call event %s not published", type_)
 
     def reconcile(self, channels: list[LiveChannel]) -> None:
         """After a (re)connection, with every channel Asterisk has up.
@@ -283,7 +338,9 @@ class CallControl:
             self.stats = RingStats(self.stats.last_call_end, {}, self.stats.round_robin_last)
         return Context(index, self.presence.presence, self.stats, self.rng)
 
-    def _new_call(self, event: Entered, kind: CallKind, dialled: str) -> None:
+    def _new_call(
+        self, event: Entered, kind: CallKind, dialled: str, facts: CallFacts | None = None
+    ) -> None:
         index = self.directory.index
         if index is None:
             log.error("call %s arrived before the directory was loaded: failsafe", event.channel_id)
@@ -291,7 +348,7 @@ class CallControl:
             return
         now = self.clock()
         try:
-            plan = route(CallFacts(kind, dialled, event.caller), index, now)
+            plan = route(facts or CallFacts(kind, dialled, event.caller), index, now)
             state, commands = callflow.begin(
                 f"{event.node}:{event.channel_id}", plan, now, self._context(index)
             )
@@ -321,8 +378,12 @@ class CallControl:
     ) -> None:
         if state.phase is callflow.Phase.DONE:
             self.sessions.pop(channel_id, None)
+            self.answered.pop(channel_id, None)
             self.stats = callflow.update_stats(self.stats, state.legs, self.clock())
             log.info("call %s ended: %s", channel_id, state.outcome)
+            if not state.adopted:
+                outcome = state.outcome.value if state.outcome is not None else None
+                self._publish("call.ended", state, {"disposition": outcome})
         else:
             self.sessions[channel_id] = state
         for command in commands:
@@ -335,9 +396,11 @@ class CallControl:
             elif isinstance(command, callflow.AlertOnCall):
                 if self.alerts is not None:
                     self.alerts.submit(command)
+                self._publish("emergency", state, {"oncall": command.tech}, command.tech)
             elif isinstance(command, callflow.Voicemail):
                 self._spawn(self.channel.voicemail(channel_id, command))
             elif isinstance(command, callflow.Dial):
+                self._publish("call.ringing", state)
                 from_trunk = state.plan.direction is Direction.INBOUND
                 self._spawn(
                     self.channel.ring(channel_id, command.args, command.caller_id, from_trunk)
@@ -362,6 +425,19 @@ async def _guarded(operation: Coroutine[Any, Any, None]) -> None:
         log.warning("channel operation failed: %s", exc)
     except Exception:
         log.exception("channel operation failed")
+
+
+def _click_facts(args: tuple[str, ...]) -> CallFacts:
+    """A click-to-dial call, `Stasis(pbx,click,NUMBER,EXTENSION,CUSTOMER,JOB)`: placed by
+    the extension, for that customer and job (empty: none given)."""
+    number, ext, customer, job = (*args[1:5], "", "", "", "")[:4]
+    return CallFacts(
+        CallKind.INTERNAL,
+        number,
+        ext,
+        customer_id=int(customer) if customer.isdigit() else None,
+        job_id=int(job) if job.isdigit() else None,
+    )
 
 
 def _first_step(plan: Plan) -> str:

@@ -11,12 +11,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from pbx.core import rules
-from pbx.core.calls import CallRecord, Disposition
-from pbx.core.errors import InvalidInput
+from pbx.core import phone, rules
+from pbx.core.calls import CallRecord, Direction, Disposition
+from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import Directory
 from pbx.services.ports import CallStore, Repository
 
@@ -84,8 +85,17 @@ class CallsService:
         limit: int = 50,
         now: datetime | None = None,
         tz: tzinfo | None = None,
+        job: int | None = None,
+        number: str | None = None,
+        disposition: str | None = None,
+        direction: str | None = None,
+        user: str | None = None,
+        before: tuple[datetime, int] | None = None,
+        region: str = "US",
     ) -> CallPage:
-        """Calls newest first, filtered by start time and customer (id or exact name)."""
+        """Calls newest first, filtered by start time, customer (id or exact name), job,
+        business number, disposition, direction and user (the calls they answered or
+        placed); `before` continues a previous page."""
         now = now or datetime.now(UTC)
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}, got {limit}")
@@ -95,8 +105,23 @@ class CallsService:
             raise InvalidInput("until", "must be later than --since")
         d = await self.repo.snapshot()
         customer_id = rules.find_customer(d, customer).id if customer else None
+        if job is not None and d.job(job) is None:
+            raise NotFound("job", f"no such job {job}")
+        involving = None
+        if user is not None:
+            rules.require_user(d, user)
+            involving = (user, tuple(e.number for e in d.extensions_of(user)))
         found = await self.store.list_calls(
-            since=start, until=end, customer_id=customer_id, limit=limit
+            since=start,
+            until=end,
+            customer_id=customer_id,
+            limit=limit,
+            job_id=job,
+            business_number=phone.normalize(number, region, "number") if number else None,
+            disposition=_choice("disposition", disposition, Disposition),
+            direction=_choice("direction", direction, Direction),
+            involving=involving,
+            before=before,
         )
         return _page(found, d)
 
@@ -127,6 +152,20 @@ class CallsService:
                 f"({path})"
             )
         return path
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _choice(field_name: str, raw: str | None, kind: type[E]) -> E | None:
+    if raw is None:
+        return None
+    for value in kind:
+        if value.value.lower() == raw.strip().lower():
+            return value
+    raise InvalidInput(
+        field_name, f"must be one of {', '.join(v.value for v in kind)}, got {raw!r}"
+    )
 
 
 def _page(found: list[CallRecord], d: Directory) -> CallPage:

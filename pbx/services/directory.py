@@ -13,6 +13,7 @@ import secrets
 import string
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from pbx.core import phone, rules, schedule, validate
 from pbx.core.errors import InvalidInput, NotFound
@@ -149,7 +150,11 @@ class DirectoryService:
 
     # -- extensions --------------------------------------------------------
 
-    async def add_extension(self, number: str, user: str, ring: str = "softphone") -> Extension:
+    async def add_extension(
+        self, number: str, user: str, ring: str = "softphone", webrtc: bool = False
+    ) -> Extension:
+        """A new extension of `user` with a random SIP password and a personal voicemail box;
+        `webrtc`: a browser softphone (registers over the SIP websocket)."""
         number = validate.extension_number(number)
         ext = Extension(
             number=number,
@@ -157,6 +162,7 @@ class DirectoryService:
             sip_password=new_sip_password(),
             ring=validate.ring_target(ring),
             voicemail_box=personal_box_name(number),
+            webrtc=webrtc,
         )
         d = await self.snapshot()
         rules.check_extension(d, ext)
@@ -178,10 +184,13 @@ class DirectoryService:
         ring: str | None = None,
         dnd: bool | None = None,
         new_password: bool = False,
+        webrtc: bool | None = None,
     ) -> Extension:
         d = await self.snapshot()
         old = rules.require_extension(d, number)
         new = old
+        if webrtc is not None:
+            new = replace(new, webrtc=webrtc)
         if user is not None:
             new = replace(new, user=user)
         if ring is not None:
@@ -282,9 +291,13 @@ class DirectoryService:
                 )
             new = replace(new, **{field: value})
         if dest is not None:
-            new = replace(new, destination=validate.destination(dest, "dest") if dest.strip() else None)
+            new = replace(
+                new, destination=validate.destination(dest, "dest") if dest.strip() else None
+            )
         if forward is not None:
-            new = replace(new, forward=self._dialable(forward, "forward") if forward.strip() else None)
+            new = replace(
+                new, forward=self._dialable(forward, "forward") if forward.strip() else None
+            )
         if schedule_name is not None:
             new = replace(new, schedule=self._optional(schedule_name))
         if active is not None:
@@ -327,7 +340,10 @@ class DirectoryService:
         group = RingGroup(
             name=validate.name("name", name),
             strategy=validate.strategy(strategy),
-            members=tuple(validate.extension_number(m, "members") for m in validate.csv_list("members", members)),
+            members=tuple(
+                validate.extension_number(m, "members")
+                for m in validate.csv_list("members", members)
+            ),
             ring_timeout=validate.seconds("ring_timeout", ring_timeout, 5, 300),
             timeout=validate.seconds("timeout", timeout, 5, 3600),
             extension=validate.extension_number(ext, "ext") if ext else None,
@@ -371,7 +387,9 @@ class DirectoryService:
         if timeout is not None:
             new = replace(new, timeout=validate.seconds("timeout", timeout, 5, 3600))
         if ext is not None:
-            new = replace(new, extension=validate.extension_number(ext, "ext") if ext.strip() else None)
+            new = replace(
+                new, extension=validate.extension_number(ext, "ext") if ext.strip() else None
+            )
         if fallback_box is not None:
             new = replace(new, fallback_box=self._optional(fallback_box))
         if record is not None:
@@ -511,3 +529,117 @@ class DirectoryService:
         if trunk is None:
             raise NotFound("trunk", f"no such trunk '{name}'")
         await self.repo.remove(trunk)
+
+    # -- what the REST API adds ------------------------------------------------
+
+    async def change_number(
+        self,
+        e164: str,
+        *,
+        assign: str | None = None,
+        unassign: bool = False,
+        **changes: Any,
+    ) -> BusinessNumber:
+        """`update_number`'s `changes` and a new assignment (or its removal) together.
+
+        The assignment is checked before anything is stored, so a refused
+        assignment leaves the number as it was; errors about it name `assign`.
+        """
+        d = await self.snapshot()
+        old = rules.require_number(d, self._phone(e164, "number"))
+        user = self._optional(assign) if assign is not None else None
+        if assign is not None:
+            if user is None:
+                raise InvalidInput("assign", "no user given")
+            try:
+                rules.check_number_assignment(d, old, user)
+            except InvalidInput as exc:
+                raise InvalidInput("assign", exc.reason) from None
+            rules.check_number(d, replace(old, assigned_user=user), previous=old)
+        result = await self.update_number(old.e164, **changes) if changes else old
+        if user is not None and old.assigned_user != user:
+            result = await self.assign_number(old.e164, user)
+        elif unassign and old.assigned_user is not None:
+            result = await self.unassign_number(old.e164)
+        return result
+
+    async def find_customers(
+        self, *, q: str | None = None, phone: str | None = None, owner: str | None = None
+    ) -> tuple[Customer, ...]:
+        """Customers by id whose name contains `q` (any case), who have `phone` (any format,
+        normalised) and whom `owner` handles; a filter that is None does not filter."""
+        d = await self.snapshot()
+        found: Sequence[Customer] = d.customers
+        if phone is not None:
+            found = rules.customers_by_phone(d, self._phone(phone, "phone"))
+        if q is not None:
+            needle = q.strip().casefold()
+            found = [c for c in found if needle in c.name.casefold()]
+        if owner is not None:
+            found = [c for c in found if c.owner == owner]
+        return tuple(sorted(found, key=lambda c: c.id or 0))
+
+    async def lookup_caller(self, phone: str) -> tuple[Customer | None, Job | None]:
+        """The customer with this phone number (the lowest id when several have it) and
+        their newest open job: what a phone shows for an incoming call."""
+        d = await self.snapshot()
+        matches = rules.customers_by_phone(d, self._phone(phone, "phone"))
+        if not matches:
+            return None, None
+        customer = min(matches, key=lambda c: c.id or 0)
+        open_jobs = [
+            j for j in d.jobs if j.customer_id == customer.id and j.status is JobStatus.OPEN
+        ]
+        return customer, max(open_jobs, key=lambda j: j.id or 0, default=None)
+
+    async def update_customer(
+        self,
+        ident: int,
+        *,
+        name: str | None = None,
+        phones: Sequence[str] | None = None,
+        owner: str | None = None,
+    ) -> Customer:
+        """Change a customer: a new name, a new list of phones (replacing the old one),
+        a new owner ('' clears it)."""
+        d = await self.snapshot()
+        old = d.customer(ident)
+        if old is None:
+            raise NotFound("customer", f"no such customer {ident}")
+        new = old
+        if name is not None:
+            new = replace(new, name=validate.name("name", name))
+        if phones is not None:
+            normalised: list[str] = []
+            for raw in phones:
+                e164 = self._phone(raw, "phones")
+                if e164 not in normalised:
+                    normalised.append(e164)
+            new = replace(new, phones=tuple(normalised))
+        if owner is not None:
+            new = replace(new, owner=self._optional(owner))
+        rules.check_customer(d, new)
+        return await self.repo.replace(old, new)
+
+    async def get_job(self, ident: int) -> Job:
+        job = (await self.snapshot()).job(ident)
+        if job is None:
+            raise NotFound("job", f"no such job {ident}")
+        return job
+
+    async def find_jobs(
+        self, *, customer: str | None = None, status: str | None = None
+    ) -> tuple[Job, ...]:
+        """Jobs by id, of one customer (id or exact name) and/or in one status."""
+        d = await self.snapshot()
+        jobs: Sequence[Job] = d.jobs
+        if customer is not None:
+            found = rules.find_customer(d, customer)
+            jobs = [j for j in jobs if j.customer_id == found.id]
+        if status is not None:
+            try:
+                wanted = JobStatus(status.strip().lower())
+            except ValueError:
+                raise InvalidInput("status", f"'{status}' is not one of open, closed") from None
+            jobs = [j for j in jobs if j.status is wanted]
+        return tuple(sorted(jobs, key=lambda j: j.id or 0))

@@ -64,7 +64,9 @@ class AfterTranscript:
         presence: Presence,
         *,
         clock: Callable[[], datetime] = _now,
+        on_emergency: Callable[[Message, tuple[str, ...]], None] | None = None,
     ) -> None:
+        self.on_emergency = on_emergency  # told who an emergency voicemail escalates to
         self.directory = directory
         self.notifier = notifier
         self.steps = steps
@@ -116,10 +118,14 @@ class AfterTranscript:
             message.id, message.caller or "anonymous", ", ".join(message.keywords), who,
         )  # fmt: skip
         steps = [
-            Escalation(message.id, now, "emergency", None, f"keywords: {', '.join(message.keywords)}")
+            Escalation(
+                message.id, now, "emergency", None, f"keywords: {', '.join(message.keywords)}"
+            )
         ]
         if not users:
             steps.append(Escalation(message.id, now, "nobody to escalate to"))
+        if self.on_emergency is not None:
+            self.on_emergency(message, tuple(u.name for u in users))
         notices = emergency_notices(
             message, users, now, enabled=self.notifier.enabled, customer=customer
         )
@@ -138,7 +144,9 @@ class AfterTranscript:
                         await self.calls.call(leg.dial, message, self.audio_path(message.audio))
                     except Exception as exc:
                         steps.append(
-                            Escalation(message.id, now, "call failed", user.name, f"{leg.dial}: {exc}")
+                            Escalation(
+                                message.id, now, "call failed", user.name, f"{leg.dial}: {exc}"
+                            )
                         )
                     else:
                         steps.append(Escalation(message.id, now, "call", user.name, leg.dial))
@@ -146,7 +154,9 @@ class AfterTranscript:
             try:
                 await self.steps.log_escalation(step)
             except Exception as exc:
-                log.error("voicemail %d: escalation step not logged (%s): %s", message.id, exc, step)
+                log.error(
+                    "voicemail %d: escalation step not logged (%s): %s", message.id, exc, step
+                )
         if shifts.primary is not None and shifts.primary.id is not None:
             entry = EmergencyCall(
                 shift_id=shifts.primary.id,

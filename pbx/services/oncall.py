@@ -332,6 +332,10 @@ class OnCallService:
             return old
         return await self.store.update_emergency_call(ident, **values)
 
+    async def emergency_call(self, ident: int) -> EmergencyCall:
+        """One emergency call log entry (NotFound, field "call", if there is none)."""
+        return await self.store.get_emergency_call(ident)
+
     async def calls(self, shift_id: int | None = None) -> list[EmergencyCall]:
         """The emergency call log, newest first (one shift's, or everybody's)."""
         if shift_id is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from pbx.core.calls import CallPatch, CallRecord
+from pbx.core.calls import CallPatch, CallRecord, Direction, Disposition
 from pbx.core.model import Directory, Entity
 from pbx.core.ringing import RingStats
 
@@ -73,8 +73,16 @@ class CallStore(Protocol):
         until: datetime | None = None,
         customer_id: int | None = None,
         limit: int = 100,
+        job_id: int | None = None,
+        business_number: str | None = None,
+        disposition: Disposition | None = None,
+        direction: Direction | None = None,
+        involving: tuple[str, tuple[str, ...]] | None = None,
+        before: tuple[datetime, int] | None = None,
     ) -> list[CallRecord]:
-        """Calls that started at or after `since` and before `until`, newest first, with legs."""
+        """Calls that started at or after `since` and before `until`, newest first, with legs;
+        filtered as given (`involving`: a user's answered or placed calls; `before`: the
+        calls after (started_at, id) in this order)."""
         ...
 
     async def get_call(self, ident: int) -> CallRecord:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,7 +17,8 @@ from pbx.core import rules
 from pbx.core.errors import InvalidInput
 from pbx.core.model import Directory
 from pbx.core.notifications import Notice
-from pbx.core.voicemail import Escalation, Message
+from pbx.core.voicemail import Escalation, Message, TranscriptStatus
+from pbx.services.calls import parse_when
 from pbx.services.ports import Repository
 from stt.audio import AudioError, load_wav
 
@@ -47,6 +50,19 @@ class MessageDetail:
     customer: str | None
     escalations: list[Escalation]
     notices: list[Notice]
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    """One page of messages (newest first), the directory for names, and whether more follow."""
+
+    messages: list[Message]
+    directory: Directory
+    more: bool
+
+    def customer(self, m: Message) -> str | None:
+        found = self.directory.customer(m.customer_id) if m.customer_id is not None else None
+        return found.name if found is not None else None
 
 
 class VoicemailService:
@@ -159,6 +175,75 @@ class VoicemailService:
         stored: tuple[str, ...] | None = None if new == kw.DEFAULT_KEYWORDS else new
         await self.repo.replace(entity, replace(entity, keywords=stored))
         return new
+
+    async def find(
+        self,
+        *,
+        boxes: Collection[str] | None = None,
+        box: str | None = None,
+        unread: bool | None = None,
+        emergency: bool | None = None,
+        customer: str | None = None,
+        assigned: str | None = None,
+        status: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        before: tuple[datetime, int] | None = None,
+        limit: int = 50,
+        now: datetime | None = None,
+    ) -> MessagePage:
+        """Messages newest first, filtered (raw input, InvalidInput naming the field):
+        only the boxes `boxes` (None: every box), one `box`, read state, emergency or
+        not, customer (id or exact name), assigned user, transcript status, received
+        since/until (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or an age such as `24h`);
+        `before` (received_at, id) continues a previous page."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}, got {limit}")
+        now = now or datetime.now(UTC)
+        start = parse_when("since", since, now) if since else None
+        end = parse_when("until", until, now) if until else None
+        if start is not None and end is not None and end <= start:
+            raise InvalidInput("until", "must be later than since")
+        d = await self.repo.snapshot()
+        if box is not None:
+            rules.require_box(d, box)
+        customer_id = rules.find_customer(d, customer).id if customer else None
+        if assigned is not None:
+            rules.require_user(d, assigned, "assigned")
+        wanted: TranscriptStatus | None = None
+        if status is not None:
+            try:
+                wanted = TranscriptStatus(status.strip().lower())
+            except ValueError:
+                choices = ", ".join(s.value for s in TranscriptStatus)
+                raise InvalidInput("status", f"{status!r} is not one of {choices}") from None
+        allowed = None if boxes is None else frozenset(boxes)
+        if allowed is not None and box is None and len(allowed) == 1:
+            box = next(iter(allowed))  # one box: let the database filter
+        if allowed is not None and (not allowed or (box is not None and box not in allowed)):
+            return MessagePage([], d, False)
+
+        def keep(m: Message) -> bool:
+            return (
+                (allowed is None or m.box in allowed)
+                and (emergency is None or m.emergency is emergency)
+                and (customer_id is None or m.customer_id == customer_id)
+                and (assigned is None or m.assigned_to == assigned)
+                and (wanted is None or m.transcript_status == wanted)
+                and (start is None or m.received_at >= start)
+                and (end is None or m.received_at < end)
+                and (before is None or (m.received_at, m.id or 0) < before)
+            )
+
+        # The store filters by box and read state; the rest is sieved here, reading
+        # more of the newest messages until the page is full or none are left.
+        size = max(4 * (limit + 1), 200)
+        while True:
+            rows = await self.messages.list_messages(box=box, unread=unread, limit=size)
+            found = [m for m in rows if keep(m)]
+            if len(found) > limit or len(rows) < size:
+                return MessagePage(found[:limit], d, len(found) > limit)
+            size *= 4
 
 
 

@@ -78,7 +78,7 @@ def make(directory: NotLoaded | Loaded | None = None) -> tuple[CallControl, Chan
 
 async def test_an_adopted_call_ends_before_the_directory_is_loaded() -> None:
     control, channel, sink = make()
-    control.reconcile([LiveChannel("1.5", "pbx-dial", "Dial", "PJSIP/101,30,c", "+13125550166")])
+    control.reconcile([LiveChannel("1.5", "pbx-dial", "Dial", "PJSIP/101,30,cU(pbx-answered)", "+13125550166")])
 
     def end() -> None:
         control.on_end("1.5", CallEnded(NOW, "ANSWER", "101", answered_ms=4000, cause=16))
@@ -115,6 +115,6 @@ async def test_a_wave_says_whether_the_call_came_from_the_trunk() -> None:
 
     await run_with(control, calls)
     assert sorted(channel.done) == [
-        ("ring", "1.1", "PJSIP/101&PJSIP/102,20,cU(pbx-record^pbx-1.1)", "trunk"),
-        ("ring", "1.2", "PJSIP/102,30,cU(pbx-record^pbx-1.2)", "phone"),
+        ("ring", "1.1", "PJSIP/101&PJSIP/102,20,cU(pbx-answered^pbx-1.1)", "trunk"),
+        ("ring", "1.2", "PJSIP/102,30,cU(pbx-answered^pbx-1.2)", "phone"),
     ]

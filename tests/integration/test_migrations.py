@@ -50,6 +50,7 @@ TABLES = {
     "oncall_shifts",
     "oncall_settings",
     "emergency_calls",
+    "api_tokens",
 }
 
 
@@ -81,7 +82,7 @@ async def test_empty_database_has_no_revision(db_url: str) -> None:
 
 async def test_upgrade_head_creates_every_table(db_url: str) -> None:
     await migrate(db_url)
-    assert await current_revision(db_url) == head_revision() == "0004"
+    assert await current_revision(db_url) == head_revision() == "0005"
     names = await _inspect(db_url, lambda c: set(sa.inspect(c).get_table_names()))
     assert names == TABLES | {"alembic_version"}
     checks = await _inspect(

@@ -108,7 +108,7 @@ def record_of(*batches: list[F.Command]) -> Any:
 def test_ring_all_answered_records_the_winner_and_cancels_the_others() -> None:
     state, first = start(MAIN, caller=CUSTOMER)
     assert isinstance(first[0], F.Write) and first[0].patch.values["customer_id"] == 1
-    assert dials(first) == ["PJSIP/101&PJSIP/102,20,cU(pbx-record^pbx-1700000000.1)"]
+    assert dials(first) == ["PJSIP/101&PJSIP/102,20,cU(pbx-answered^pbx-1700000000.1)"]
     end = T0 + timedelta(seconds=65)
     state, last = F.step(
         state, F.CallEnded(end, "ANSWER", "102", answered_ms=60_000, cause=16), ctx()
@@ -132,11 +132,11 @@ def test_ring_all_answered_records_the_winner_and_cancels_the_others() -> None:
 
 def test_sequential_hunts_member_by_member_within_the_total_timeout() -> None:
     state, first = start(SEQ)
-    assert dials(first) == ["PJSIP/101,10,c"]  # the number is not recorded
+    assert dials(first) == ["PJSIP/101,10,cU(pbx-answered)"]  # the number is not recorded
     state, second = F.step(state, F.DialEnded(T0 + timedelta(seconds=10), "NOANSWER"), ctx())
-    assert dials(second) == ["PJSIP/102,10,c"]
+    assert dials(second) == ["PJSIP/102,10,cU(pbx-answered)"]
     state, third = F.step(state, F.DialEnded(T0 + timedelta(seconds=20), "BUSY"), ctx())
-    assert dials(third) == ["PJSIP/103,5,c"]  # 5 s left of the group's 25
+    assert dials(third) == ["PJSIP/103,5,cU(pbx-answered)"]  # 5 s left of the group's 25
     state, fourth = F.step(state, F.DialEnded(T0 + timedelta(seconds=25), "NOANSWER"), ctx())
     assert fourth == [F.Hangup()] and state.outcome is Disposition.MISSED
     state, last = F.step(state, F.CallEnded(T0 + timedelta(seconds=25)), ctx())
@@ -165,13 +165,13 @@ def test_sequential_goes_round_again_until_the_timeout() -> None:
             state, F.DialEnded(T0 + timedelta(seconds=seconds), "NOANSWER"), context
         )
         rung += dials(commands)
-    assert rung == ["PJSIP/101,10,c", "PJSIP/102,10,c", "PJSIP/101,10,c", "PJSIP/102,5,c"]
+    assert rung == ["PJSIP/101,10,cU(pbx-answered)", "PJSIP/102,10,cU(pbx-answered)", "PJSIP/101,10,cU(pbx-answered)", "PJSIP/102,5,cU(pbx-answered)"]
 
 
 def test_members_who_cannot_ring_are_skipped_and_said_why() -> None:
     presence = Presence({"101": DeviceState.INUSE, "102": DeviceState.NOT_INUSE})
     state, first = start(MAIN, presence=presence)
-    assert dials(first) == ["PJSIP/102,20,cU(pbx-record^pbx-1700000000.1)"]
+    assert dials(first) == ["PJSIP/102,20,cU(pbx-answered^pbx-1700000000.1)"]
     assert any("101 is already on a call" in line for line in state.route)
     nobody = Presence({"101": DeviceState.UNAVAILABLE, "102": DeviceState.INUSE})
     state, commands = start(MAIN, presence=nobody)
@@ -198,7 +198,7 @@ def test_unknown_number_is_announced_and_failed() -> None:
 
 def test_forwarding_number_answered_is_forwarded() -> None:
     state, first = start(FWD)
-    assert dials(first) == ["PJSIP/+13125550188@carrier,30,cU(pbx-record^pbx-1700000000.1)"]
+    assert dials(first) == ["PJSIP/+13125550188@carrier,30,cU(pbx-answered^pbx-1700000000.1)"]
     state, last = F.step(
         state,
         F.CallEnded(T0 + timedelta(seconds=40), "ANSWER", "+13125550188@carrier", 30_000),
@@ -209,7 +209,7 @@ def test_forwarding_number_answered_is_forwarded() -> None:
 
 def test_after_hours_chain_moves_on_when_a_step_is_not_answered() -> None:
     state, first = start(NIGHT)
-    assert dials(first) == ["PJSIP/+13125550189@carrier,30,cU(pbx-record^pbx-1700000000.1)"]
+    assert dials(first) == ["PJSIP/+13125550189@carrier,30,cU(pbx-answered^pbx-1700000000.1)"]
     state, second = F.step(state, F.DialEnded(T0 + timedelta(seconds=30), "NOANSWER"), ctx())
     assert second == [F.Voicemail("After Hours", "pbxvm-1700000000.1", None)]
     assert "voicemail box After Hours" in state.route[-1]
@@ -259,7 +259,7 @@ def test_a_box_removed_since_routing_ends_the_call_missed() -> None:
 def test_cell_target_rings_the_mobile_through_the_trunk() -> None:
     plan = route(CallFacts(CallKind.INTERNAL, "104", "101"), INDEX, T0)
     state, commands = F.begin(KEY, plan, T0, ctx())
-    assert dials(commands) == ["PJSIP/+13125550101@carrier,30,cU(pbx-record^pbx-1700000000.1)"]
+    assert dials(commands) == ["PJSIP/+13125550101@carrier,30,cU(pbx-answered^pbx-1700000000.1)"]
     state, last = F.step(
         state, F.CallEnded(T0 + timedelta(seconds=9), "ANSWER", "+13125550101@carrier", 4000), ctx()
     )

@@ -42,7 +42,7 @@ from pbx.core.routing import (
 from tests.unit.test_callflow import record_of
 
 KEY = "node:1700000000.1"
-REC = "cU(pbx-record^pbx-1700000000.1)"
+REC = "cU(pbx-answered^pbx-1700000000.1)"
 MAIN = "+13125550100"  # schedule Office, destination ext 103
 EMERGENCY = "+13125550120"  # the emergency contact number; schedule Office, destination ext 103
 CALLER = "+13125550166"

@@ -197,7 +197,7 @@ def test_dialplan_enters_stasis_and_falls_back(files: dict[str, str]) -> None:
     plan = files["extensions.conf"]
     assert " same => n,Stasis(pbx,internal,${EXTEN})" in plan
     assert " same => n,Stasis(pbx,inbound,${EXTEN})" in plan
-    assert plan.count("Set(CHANNEL(hangup_handler_push)=pbx-end,s,1)") == 3  # every way in
+    assert plan.count("Set(CHANNEL(hangup_handler_push)=pbx-end,s,1)") == 4  # every way in (phones, trunk twice, click-to-dial)
     assert "Dial(${PBX_DIAL})" in plan and "Stasis(pbx,dialled,${DIALSTATUS})" in plan
     assert '"${STASISSTATUS}" = "FAILED"' in plan
     inbound = plan.split("[pbx-failsafe-inbound]", 1)[1].split("\n[", 1)[0]
@@ -272,3 +272,49 @@ def test_plain_and_template_files(templates: dict[str, str]) -> None:
     assert set(out) == {"a.conf", "b.conf"}
     assert "\n[x]\n" in out["a.conf"] and "\nport=5070\n" in out["b.conf"]
     assert set(templates) >= {"pjsip.conf.j2", "extensions.conf.j2", "modules.conf"}
+
+
+def test_webrtc_extension_is_a_browser_endpoint(
+    templates: dict[str, str], files: dict[str, str]
+) -> None:
+    browser = Extension("103", "alice", "alice-web-pw", webrtc=True)
+    directory = replace(DIRECTORY, extensions=(*DIRECTORY.extensions, browser))
+    pjsip = render(directory, OPTIONS, templates)["pjsip.conf"]
+    endpoint = section(pjsip, "103", "endpoint")
+    assert endpoint["webrtc"] == "yes" and endpoint["dtls_auto_generate_cert"] == "yes"
+    assert (endpoint["allow"], endpoint["direct_media"]) == ("ulaw,alaw", "no")
+    assert (endpoint["auth"], endpoint["aors"], endpoint["context"]) == (
+        "103-auth",
+        "103",
+        "from-internal",
+    )
+    assert "rewrite_contact" not in endpoint and "force_rport" not in endpoint
+    assert section(pjsip, "103-auth", "auth")["password"] == "alice-web-pw"
+    # desk phones render exactly as without the browser phone
+    for number in ("101", "102"):
+        assert section(pjsip, number, "endpoint") == section(
+            files["pjsip.conf"], number, "endpoint"
+        )
+        assert "webrtc" not in section(pjsip, number, "endpoint")
+    assert pjsip.startswith(files["pjsip.conf"].split("; extension 102", 1)[0])
+
+
+def test_websocket_transport_stays_on_loopback(
+    files: dict[str, str], templates: dict[str, str]
+) -> None:
+    ws = section(files["pjsip.conf"], "transport-ws", "transport")
+    assert ws["protocol"] == "ws"
+    http = section(files["http.conf"], "general")
+    assert http["bindaddr"] == "127.0.0.1" and "tlsenable" not in http
+    loads = re.findall(r"^load = (\S+)$", files["modules.conf"], re.MULTILINE)
+    assert {"res_pjsip_transport_websocket.so", "res_srtp.so", "res_http_websocket.so"} <= set(
+        loads
+    )
+    tls = render(DIRECTORY, replace(OPTIONS, http_tls_port=8443, http_tls_bind="::"), templates)
+    http = section(tls["http.conf"], "general")
+    assert (http["bindaddr"], http["bindport"]) == ("127.0.0.1", "8089")  # ARI stays on loopback
+    assert (http["tlsenable"], http["tlsbindaddr"]) == ("yes", "[::]:8443")
+    assert http["tlscertfile"] == "/pbx/instance/keys/http-tls.crt"
+    assert http["tlsprivatekey"] == "/pbx/instance/keys/http-tls.key"
+    with pytest.raises(InvalidInput, match="http_tls_port"):
+        render(DIRECTORY, replace(OPTIONS, http_tls_port=8089), templates)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from pbx.adapters.db import calllog, oncall, voicemail
+from pbx.adapters.db import calllog, oncall, tokens, voicemail
 from pbx.adapters.db.engine import BEGIN_OPTION, create_engine
 from pbx.adapters.db.migrate import engine_revision, head_revision, migrate_engine
 from pbx.adapters.db.tables import (
@@ -50,7 +50,8 @@ from pbx.adapters.db.tables import (
     TrunkRow,
     UserRow,
 )
-from pbx.core.calls import CallPatch, CallRecord
+from pbx.core.access import ApiToken
+from pbx.core.calls import CallPatch, CallRecord, Direction, Disposition
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import (
     AfterHoursKind,
@@ -280,6 +281,7 @@ async def _fill_extension(session: AsyncSession, e: Extension, row: ExtensionRow
     if clash is not None:
         raise InvalidInput("extension", f"{e.number} is already taken by ring group {clash!r}")
     row.number, row.sip_password, row.ring, row.dnd = e.number, e.sip_password, e.ring, e.dnd
+    row.webrtc = e.webrtc
     row.user_id = await _find(session, USER, e.user, "user")
     row.voicemail_box_id = await _ref(session, BOX, e.voicemail_box, "voicemail_box")
     return {}
@@ -510,6 +512,7 @@ class SqlRepository:
                         r.ring,
                         r.dnd,
                         box[r.voicemail_box_id] if r.voicemail_box_id is not None else None,
+                        r.webrtc,
                     )
                     for r in extensions
                 ),
@@ -670,8 +673,17 @@ class SqlRepository:
         until: datetime | None = None,
         customer_id: int | None = None,
         limit: int = 100,
+        job_id: int | None = None,
+        business_number: str | None = None,
+        disposition: Disposition | None = None,
+        direction: Direction | None = None,
+        involving: tuple[str, tuple[str, ...]] | None = None,
+        before: tuple[datetime, int] | None = None,
     ) -> list[CallRecord]:
-        """Calls that started in [since, until), of one customer if given, newest first."""
+        """Calls that started in [since, until), newest first, filtered by customer, job,
+        business number, disposition and direction; `involving` (user, their extensions):
+        calls that user answered or placed; `before` (started_at, id): the calls after
+        that one in this order (keyset pagination)."""
         where: list[Any] = []
         if since is not None:
             where.append(CallRow.started_at >= since)
@@ -679,6 +691,29 @@ class SqlRepository:
             where.append(CallRow.started_at < until)
         if customer_id is not None:
             where.append(CallRow.customer_id == customer_id)
+        if job_id is not None:
+            where.append(CallRow.job_id == job_id)
+        if business_number is not None:
+            where.append(CallRow.business_number == business_number)
+        if disposition is not None:
+            where.append(CallRow.disposition == disposition)
+        if direction is not None:
+            where.append(CallRow.direction == direction)
+        if involving is not None:
+            user, extensions = involving
+            handled = sa.select(UserRow.id).where(UserRow.name == user).scalar_subquery()
+            mine = [CallRow.handled_by_user_id == handled]
+            if extensions:
+                mine.append(CallRow.caller.in_(extensions))
+            where.append(sa.or_(*mine))
+        if before is not None:
+            at, ident = before
+            where.append(
+                sa.or_(
+                    CallRow.started_at < at,
+                    sa.and_(CallRow.started_at == at, CallRow.id < ident),
+                )
+            )
         async with self._turn(), self._reads() as s, s.begin():
             return await calllog.read_calls(s, where, max(limit, 0))
 
@@ -812,6 +847,26 @@ class SqlRepository:
     ) -> list[EmergencyCall]:
         """Emergency call log entries (of one shift, received since `since`), newest first."""
         return await self.run_read(lambda s: oncall.list_entries(s, shift_id=shift_id, since=since))
+
+    # -- API tokens ------------------------------------------------------------------
+
+    async def add_token(self, token: ApiToken, token_hash: str) -> ApiToken:
+        """Store a new token of `token.user` by its hash; NotFound (field "user") if no such user."""
+        return await self.run_write(lambda s: tokens.add(s, token, token_hash))
+
+    async def token_by_hash(self, token_hash: str) -> tuple[ApiToken, User] | None:
+        """The token with this hash, and its user."""
+        return await self.run_read(lambda s: tokens.by_hash(s, token_hash))
+
+    async def list_tokens(self, user: str | None = None) -> list[ApiToken]:
+        return await self.run_read(lambda s: tokens.list_all(s, user))
+
+    async def revoke_token(self, ident: int, at: datetime) -> ApiToken:
+        """Revoke token `ident` (already revoked stays as it was); NotFound (field "token")."""
+        return await self.run_write(lambda s: tokens.revoke(s, ident, at))
+
+    async def touch_token(self, ident: int, at: datetime) -> None:
+        await self.run_write(lambda s: tokens.touch(s, ident, at))
 
     async def _directory_write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """`work(session)` in one write transaction that also bumps the directory revision."""

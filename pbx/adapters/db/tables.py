@@ -160,6 +160,7 @@ class ExtensionRow(Timestamps, Base):
     voicemail_box_id: Mapped[int | None] = mapped_column(
         _restrict("voicemail_boxes.id"), index=True
     )
+    webrtc: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
 
 
 class GroupRow(Timestamps, Base):
@@ -312,6 +313,10 @@ class CallRow(Timestamps, Base):
     """
 
     __tablename__ = "calls"
+    __table_args__ = (
+        sa.Index("ix_calls_business_number_started_at", "business_number", "started_at"),
+        sa.Index("ix_calls_disposition_started_at", "disposition", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String, unique=True)
@@ -478,3 +483,17 @@ class EmergencyCallRow(Timestamps, Base):
     message_id: Mapped[int | None] = mapped_column(
         _set_null("voicemail_messages.id"), unique=True
     )
+
+
+class ApiTokenRow(Timestamps, Base):
+    """An API token of a user: only its SHA-256 hash is kept; it dies with its user."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(_cascade("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String, server_default="")
+    token_hash: Mapped[str] = mapped_column(sa.String, unique=True)
+    all_calls: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

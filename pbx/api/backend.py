@@ -1,0 +1,129 @@
+"""What the API's handlers work with: the services over one repository, and what the
+running controller offers (live calls, registrations, events, click-to-dial).
+
+The directory snapshot is cached and reloaded only when the directory's
+revision moved, so list requests do not rebuild 10,000 customers each time,
+and a write through the API is seen by the next read (the revision moves in
+the write's own transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pbx.adapters.db.repository import SqlRepository
+from pbx.adapters.recordings import RecordingStore
+from pbx.core import clicktodial
+from pbx.core.clicktodial import DialRequest
+from pbx.core.model import Directory
+from pbx.runtime.settings import Settings
+from pbx.runtime.wiring import oncall_prompt
+from pbx.services.calls import CallsService
+from pbx.services.directory import DirectoryService
+from pbx.services.oncall import OnCallService
+from pbx.services.tokens import TokenService
+from pbx.services.voicemail import VoicemailService
+
+
+class CachedRepository:
+    """A repository whose `snapshot()` is reused until the directory's revision moves;
+    everything else goes straight to the repository underneath."""
+
+    def __init__(self, repo: SqlRepository) -> None:
+        self._repo = repo
+        self._snapshot: tuple[int, Directory] | None = None
+        self._lock = asyncio.Lock()
+
+    async def snapshot(self) -> Directory:
+        revision = await self._repo.revision()
+        cached = self._snapshot
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        async with self._lock:
+            cached = self._snapshot
+            if cached is not None and cached[0] == revision:
+                return cached[1]
+            # read the revision first: a write in between makes the next call reload
+            directory = await self._repo.snapshot()
+            self._snapshot = (revision, directory)
+            return directory
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repo, name)
+
+
+class Dialer(Protocol):
+    async def click_to_dial(
+        self,
+        extension: str,
+        number: str,
+        *,
+        customer_name: str | None,
+        customer_id: int | None,
+        job: int | None,
+    ) -> str:
+        """Ring `extension`'s phone; once answered, call `number` from it (business caller ID).
+        Returns the id of the channel ringing the phone."""
+        ...
+
+
+class LiveView(Protocol):
+    def active_calls(self) -> list[dict[str, Any]]:
+        """The calls in progress now, as plain data."""
+        ...
+
+    def registrations(self) -> list[dict[str, Any]]:
+        """Every registered SIP contact: endpoint, address, state."""
+        ...
+
+
+@dataclass
+class Backend:
+    """The services the handlers call, built over one repository for the settings."""
+
+    settings: Settings
+    repo: SqlRepository
+
+    def __post_init__(self) -> None:
+        self.cached = CachedRepository(self.repo)
+        self.recordings = RecordingStore(self.settings.recordings_dir)
+        self.tokens = TokenService(self.cached, self.repo)  # type: ignore[arg-type]
+
+    async def dial_plan(
+        self, user: str, number: str, customer: int | None, job: int | None
+    ) -> DialRequest:
+        """What a click-to-dial request for `user` does (bad input raises InvalidInput)."""
+        s = self.settings
+        return clicktodial.plan(
+            await self.cached.snapshot(),
+            user,
+            number,
+            customer=customer,
+            job=job,
+            region=s.default_region,
+            allow_international=s.allow_international,
+        )
+
+    def directory(self) -> DirectoryService:
+        s = self.settings
+        return DirectoryService(self.cached, s.default_region, s.allow_international)  # type: ignore[arg-type]
+
+    def calls(self) -> CallsService:
+        return CallsService(self.cached, self.repo, self.recordings)  # type: ignore[arg-type]
+
+    def voicemail(self) -> VoicemailService:
+        return VoicemailService(
+            self.cached,  # type: ignore[arg-type]
+            self.repo,
+            self.recordings,
+            self.settings.asterisk_dir / "sounds",
+        )
+
+    def oncall(self) -> OnCallService:
+        return OnCallService(
+            self.cached,  # type: ignore[arg-type]
+            self.settings.default_region,
+            prompt=oncall_prompt(self.settings),
+        )
