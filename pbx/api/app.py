@@ -70,7 +70,10 @@ class ApiState:
     clock: Callable[[], float] = time.monotonic
 
     def directory_changed(self) -> None:
-        """A write through the API: routing looks at the directory now."""
+        """The directory changed (through the API or the CLI): the API's snapshot and
+        routing look at it now."""
+        if self.backend is not None:
+            self.backend.cached.invalidate()
         if self.refresh_directory is not None:
             self.refresh_directory()
 
@@ -195,10 +198,12 @@ async def _health(request: web.Request) -> web.Response:
 @core.post("/api/directory/refresh", "Routing reloads the directory now.", status=202)
 async def _refresh_directory(request: web.Request) -> web.Response:
     """The directory changed (the CLI says so after a write): routing reloads it now."""
-    refresh = request.app[STATE_KEY].refresh_directory
-    if refresh is None:
+    state = request.app[STATE_KEY]
+    if state.backend is not None:
+        state.backend.cached.invalidate()
+    if state.refresh_directory is None:
         return error(503, "call control is not running")
-    refresh()
+    state.refresh_directory()
     return web.json_response({"status": "refreshing"}, status=202)
 
 

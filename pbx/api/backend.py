@@ -10,6 +10,8 @@ the write's own transaction).
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,29 +31,60 @@ from pbx.services.voicemail import VoicemailService
 
 class CachedRepository:
     """A repository whose `snapshot()` is reused until the directory's revision moves;
-    everything else goes straight to the repository underneath."""
+    everything else goes straight to the repository underneath.
 
-    def __init__(self, repo: SqlRepository) -> None:
+    The revision itself is read at most every `recheck` seconds; `invalidate()` (called
+    after every write through the API, and when the CLI reports a change) makes the
+    next snapshot look at once, so a client reads its own writes.
+    """
+
+    def __init__(
+        self, repo: SqlRepository, recheck: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._repo = repo
         self._snapshot: tuple[int, Directory] | None = None
+        self._checked = float("-inf")
         self._lock = asyncio.Lock()
+        self.recheck = recheck
+        self.clock = clock
+
+    def invalidate(self) -> None:
+        self._checked = float("-inf")
 
     async def snapshot(self) -> Directory:
-        revision = await self._repo.revision()
         cached = self._snapshot
-        if cached is not None and cached[0] == revision:
+        if cached is not None and self.clock() - self._checked < self.recheck:
             return cached[1]
         async with self._lock:
             cached = self._snapshot
-            if cached is not None and cached[0] == revision:
+            if cached is not None and self.clock() - self._checked < self.recheck:
                 return cached[1]
-            # read the revision first: a write in between makes the next call reload
-            directory = await self._repo.snapshot()
-            self._snapshot = (revision, directory)
-            return directory
+            checked = self.clock()
+            revision = await self._repo.revision()
+            if cached is None or cached[0] != revision:
+                # the revision was read first: a write in between makes the next look reload
+                self._snapshot = cached = (revision, await self._repo.snapshot())
+            self._checked = checked
+            return cached[1]
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._repo, name)
+        found = getattr(self._repo, name)
+        if name not in DIRECTORY_WRITES:
+            return found
+
+        async def write(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await found(*args, **kwargs)
+            finally:
+                self.invalidate()  # the next snapshot sees this write
+
+        return write
+
+
+# the repository's writes that move the directory's revision
+DIRECTORY_WRITES = frozenset(
+    {"add", "replace", "remove", "apply_shift_changes", "save_oncall_settings", "tick_shifts"}
+)
 
 
 class Dialer(Protocol):

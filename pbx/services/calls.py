@@ -168,9 +168,17 @@ def _choice(field_name: str, raw: str | None, kind: type[E]) -> E | None:
     )
 
 
+_names: tuple[Directory, dict[int, str], dict[int, str]] | None = None
+
+
 def _page(found: list[CallRecord], d: Directory) -> CallPage:
-    return CallPage(
-        calls=found,
-        customers={c.id: c.name for c in d.customers if c.id is not None},
-        jobs={j.id: j.title for j in d.jobs if j.id is not None},
-    )
+    # Customer and job names by id, built once per snapshot (a list of 50 calls must not
+    # index 10,000 customers each time).
+    global _names
+    if _names is None or _names[0] is not d:
+        _names = (
+            d,
+            {c.id: c.name for c in d.customers if c.id is not None},
+            {j.id: j.title for j in d.jobs if j.id is not None},
+        )
+    return CallPage(calls=found, customers=_names[1], jobs=_names[2])

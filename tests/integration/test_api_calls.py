@@ -289,3 +289,23 @@ async def test_openapi_document_matches_the_routes(h: ApiHarness) -> None:
                 method,
                 path,
             )
+
+
+async def test_cached_directory_reads_its_own_writes_and_sees_others_soon(
+    h: ApiHarness, db_url: str
+) -> None:
+    from pbx.adapters.db.repository import open_repository
+    from pbx.core.model import User
+
+    cached = h.backend.cached
+    cached.recheck = 3600.0  # only writes and invalidate() make it look again
+    await h.backend.directory().add_user("ann", "ann@example.com")
+    assert (await cached.snapshot()).user("ann") is not None  # its own write, at once
+    other = await open_repository(db_url)  # another process (the CLI) writes
+    try:
+        await other.add(User("bob", "bob@example.com"))
+    finally:
+        await other.close()
+    assert (await cached.snapshot()).user("bob") is None  # not yet looked
+    await h.call("POST", "/api/directory/refresh", status=503)  # the CLI's notice; no routing here
+    assert (await cached.snapshot()).user("bob") is not None

@@ -316,6 +316,8 @@ class CallRow(Timestamps, Base):
     __table_args__ = (
         sa.Index("ix_calls_business_number_started_at", "business_number", "started_at"),
         sa.Index("ix_calls_disposition_started_at", "disposition", "started_at"),
+        sa.Index("ix_calls_handled_by_user_id_started_at", "handled_by_user_id", "started_at"),
+        sa.Index("ix_calls_caller_started_at", "caller", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -52,9 +52,15 @@ def upgrade() -> None:
         "ix_calls_business_number_started_at", "calls", ["business_number", "started_at"]
     )
     op.create_index("ix_calls_disposition_started_at", "calls", ["disposition", "started_at"])
+    op.create_index(
+        "ix_calls_handled_by_user_id_started_at", "calls", ["handled_by_user_id", "started_at"]
+    )
+    op.create_index("ix_calls_caller_started_at", "calls", ["caller", "started_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_calls_caller_started_at", "calls")
+    op.drop_index("ix_calls_handled_by_user_id_started_at", "calls")
     op.drop_index("ix_calls_disposition_started_at", "calls")
     op.drop_index("ix_calls_business_number_started_at", "calls")
     with op.batch_alter_table("extensions") as batch:
