@@ -93,3 +93,30 @@ async def api_harness(db_url: str, home: Path, **settings: Any) -> AsyncIterator
             yield ApiHarness(client, backend, state)
     finally:
         await repo.close()
+
+
+@asynccontextmanager
+async def staffed_harness(db_url: str, home: Path) -> AsyncIterator[ApiHarness]:
+    """`api_harness` with an admin ann, a dispatcher dee and a technician tom."""
+    async with api_harness(db_url, home) as harness:
+        await harness.user("ann", "admin")
+        await harness.user("dee", "dispatcher")
+        await harness.user("tom", "technician")
+        yield harness
+
+
+def refreshes(h: ApiHarness) -> list[int]:
+    """Counts the times call routing is told the directory changed."""
+    seen: list[int] = []
+    h.state.refresh_directory = lambda: seen.append(1)
+    return seen
+
+
+async def refused(
+    h: ApiHarness, method: str, path: str, field: str, who: str = "system", json: Any = None
+) -> dict[str, Any]:
+    """Send a request that must be refused with 400 naming `field`."""
+    answer = await h.call(method, path, who, json=json, status=400)
+    assert answer["field"] == field, answer
+    assert answer["error"]
+    return dict(answer)

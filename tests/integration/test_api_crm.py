@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api_client import ApiHarness, api_harness
+from tests.integration.api_client import (
+    ApiHarness,
+    refreshes,
+    refused,
+    staffed_harness,
+)
 
 ACME = "+14155550100"
 BAKERY = "+14155550101"
@@ -17,25 +22,8 @@ BAKERY = "+14155550101"
 
 @pytest.fixture
 async def h(db_url: str, tmp_path: Path) -> AsyncIterator[ApiHarness]:
-    async with api_harness(db_url, tmp_path) as harness:
-        await harness.user("ann", "admin")
-        await harness.user("dee", "dispatcher")
-        await harness.user("tom", "technician")
+    async with staffed_harness(db_url, tmp_path) as harness:
         yield harness
-
-
-def refreshes(h: ApiHarness) -> list[int]:
-    seen: list[int] = []
-    h.state.refresh_directory = lambda: seen.append(1)
-    return seen
-
-
-async def refused(
-    h: ApiHarness, method: str, path: str, field: str, who: str = "system", json: Any = None
-) -> dict[str, Any]:
-    answer = await h.call(method, path, who, json=json, status=400)
-    assert answer["field"] == field, answer
-    return dict(answer)
 
 
 async def add_customer(h: ApiHarness, name: str, *phones: str, owner: str | None = None) -> int:
