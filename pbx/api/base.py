@@ -12,14 +12,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 
-from pbx.core.access import Principal
-from pbx.core.errors import InvalidInput
+from pbx.core.access import Forbidden, Principal
+from pbx.core.errors import InvalidInput, NotFound
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 T = TypeVar("T")
@@ -91,6 +92,9 @@ class Routes:
 
     def patch(self, path: str, summary: str, **extra: Any) -> Callable[[Handler], Handler]:
         return self._add("PATCH", path, summary, **extra)
+
+    def put(self, path: str, summary: str, **extra: Any) -> Callable[[Handler], Handler]:
+        return self._add("PUT", path, summary, **extra)
 
     def delete(self, path: str, summary: str, **extra: Any) -> Callable[[Handler], Handler]:
         return self._add("DELETE", path, summary, status=204, **extra)
@@ -304,6 +308,25 @@ def offset_page(
             "next": encode_cursor(following) if following is not None else None,
         }
     )
+
+
+@contextmanager
+def references_are_input(*addressed: str, **renamed: str) -> Iterator[None]:
+    """Errors of a service call, as the request made it: a NotFound about what the path
+    addresses (`addressed` fields) stays a 404; one about anything the request refers to
+    (a body field, a filter) is bad input, a 400. `renamed` maps the service's field
+    names to the request's."""
+    try:
+        yield
+    except Forbidden:
+        raise
+    except InvalidInput as exc:
+        field = renamed.get(exc.field, exc.field)
+        if isinstance(exc, NotFound) and exc.field in addressed:
+            raise
+        if isinstance(exc, NotFound) or field != exc.field:
+            raise InvalidInput(field, exc.reason) from None
+        raise
 
 
 # -- the request's principal -----------------------------------------------------------

@@ -11,6 +11,7 @@ from datetime import datetime
 from aiohttp import web
 
 from pbx.api.app import backend_of, error, state_of
+from pbx.api.backend import Backend
 from pbx.api.base import (
     LIST_PARAMS,
     Param,
@@ -25,6 +26,7 @@ from pbx.api.base import (
     principal,
     query_int,
     query_text,
+    references_are_input,
     string,
 )
 from pbx.core import access, present
@@ -79,7 +81,15 @@ async def list_calls(request: web.Request) -> web.Response:
     p = principal(request)
     backend = backend_of(request)
     limit = limit_of(request)
-    page = await backend.calls().list(
+    with references_are_input():  # an unknown customer, job or user filter: 400
+        page = await _list(backend, request, p, limit)
+    last = page.calls[-1] if len(page.calls) == limit else None
+    following = None if last is None else encode_cursor([last.started_at.isoformat(), last.id])
+    return web.json_response({"items": _rows(page), "next": following})
+
+
+async def _list(backend: Backend, request: web.Request, p: Principal, limit: int) -> CallPage:
+    return await backend.calls().list(
         since=query_text(request, "since"),
         until=query_text(request, "until"),
         customer=query_text(request, "customer"),
@@ -92,9 +102,6 @@ async def list_calls(request: web.Request) -> web.Response:
         before=_cursor(decode_cursor(request)),
         region=backend.settings.default_region,
     )
-    last = page.calls[-1] if len(page.calls) == limit else None
-    following = None if last is None else encode_cursor([last.started_at.isoformat(), last.id])
-    return web.json_response({"items": _rows(page), "next": following})
 
 
 def _rows(page: CallPage) -> list[dict[str, object]]:

@@ -24,10 +24,11 @@ from pbx.api.base import (
     path_int,
     principal,
     query_text,
+    references_are_input,
     string,
     strings,
 )
-from pbx.api.directory import body_errors, changed, snapshot
+from pbx.api.directory import changed, snapshot
 from pbx.core import access, present
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import Directory, Job, JobStatus
@@ -109,7 +110,7 @@ async def list_customers(request: web.Request) -> web.Response:
 async def add_customer(request: web.Request) -> web.Response:
     service = _office(request, "adding customers")
     data = await body(request, CUSTOMER_NEW)
-    with body_errors(phone="phones"):
+    with references_are_input(phone="phones"):
         customer = await service.add_customer(data["name"], data["phones"], data.get("owner"))
     changed(request)
     assert customer.id is not None
@@ -153,7 +154,7 @@ async def update_customer(request: web.Request) -> web.Response:
         raise NotFound("customer", f"no such customer {ident}")
     data = await body(request, CUSTOMER_PATCH)
     owner = data.get("owner")
-    with body_errors(phone="phones"):
+    with references_are_input(phone="phones"):
         await service.update_customer(
             ident,
             name=data.get("name"),
@@ -177,7 +178,7 @@ async def add_job(request: web.Request) -> web.Response:
     if (await snapshot(request)).customer(ident) is None:
         raise NotFound("customer", f"no such customer {ident}")
     data = await body(request, JOB_NEW)
-    with body_errors():
+    with references_are_input():
         job = await service.add_job(str(ident), data["title"])
     changed(request)
     return created(_job_view(await snapshot(request), job))
@@ -196,7 +197,7 @@ async def add_job(request: web.Request) -> web.Response:
     ),
 )
 async def list_jobs(request: web.Request) -> web.Response:
-    with body_errors():  # an unknown customer in the filter is bad input, not a 404
+    with references_are_input():  # an unknown customer in the filter is bad input, not a 404
         jobs = (
             await backend_of(request)
             .directory()

@@ -12,8 +12,7 @@ path itself answers 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -34,12 +33,13 @@ from pbx.api.base import (
     principal,
     query_bool,
     query_text,
+    references_are_input,
     string,
     strings,
 )
 from pbx.core import access, present, rules
 from pbx.core.access import Principal
-from pbx.core.errors import InvalidInput, NotFound
+from pbx.core.errors import InvalidInput
 from pbx.core.model import Directory, Extension, RingTarget, Role, Strategy, User
 from pbx.services.directory import DirectoryService
 
@@ -51,22 +51,6 @@ STRATEGIES = tuple(s.value for s in Strategy)
 
 
 # -- shared by the resource handlers (crm.py uses them too) --------------------------
-
-
-@contextmanager
-def body_errors(**fields: str) -> Iterator[None]:
-    """Errors of a service call made with a request body: a reference to nothing is bad
-    input (400, not 404), and the service's field names become the body's (`fields`
-    maps service name -> body name)."""
-    try:
-        yield
-    except access.Forbidden:
-        raise
-    except InvalidInput as exc:
-        field = fields.get(exc.field, exc.field)
-        if isinstance(exc, NotFound) or field != exc.field:
-            raise InvalidInput(field, exc.reason) from None
-        raise
 
 
 def admin(request: web.Request, action: str) -> DirectoryService:
@@ -160,7 +144,7 @@ async def list_users(request: web.Request) -> web.Response:
 async def add_user(request: web.Request) -> web.Response:
     service = admin(request, "adding users")
     data = await body(request, USER_NEW)
-    with body_errors():
+    with references_are_input():
         user = await service.add_user(
             data["name"],
             data["email"],
@@ -184,7 +168,7 @@ async def update_user(request: web.Request) -> web.Response:
     name = rules.require_user(await snapshot(request), request.match_info["name"]).name
     data = await body(request, USER_PATCH)
     notify = data.get("notify")
-    with body_errors():
+    with references_are_input():
         user = await service.update_user(
             name,
             new_name=data.get("name"),
@@ -258,7 +242,7 @@ async def list_extensions(request: web.Request) -> web.Response:
 async def add_extension(request: web.Request) -> web.Response:
     service = admin(request, "adding extensions")
     data = await body(request, EXTENSION_NEW)
-    with body_errors(extension="number"):
+    with references_are_input(extension="number"):
         ext = await service.add_extension(
             data["number"],
             data["user"],
@@ -280,7 +264,7 @@ async def update_extension(request: web.Request) -> web.Response:
     service = admin(request, "changing extensions")
     number = rules.require_extension(await snapshot(request), request.match_info["number"]).number
     data = await body(request, EXTENSION_PATCH)
-    with body_errors():
+    with references_are_input():
         ext = await service.update_extension(
             number,
             user=data.get("user"),
@@ -366,7 +350,7 @@ async def list_numbers(request: web.Request) -> web.Response:
 async def add_number(request: web.Request) -> web.Response:
     service = admin(request, "adding business numbers")
     data = await body(request, NUMBER_NEW)
-    with body_errors(**NUMBER_ERRORS):
+    with references_are_input(**NUMBER_ERRORS):
         num = await service.add_number(
             data["number"],
             data["label"],
@@ -406,7 +390,7 @@ async def update_number(request: web.Request) -> web.Response:
     changes |= _given(data, "schedule", "schedule_name")
     assign = data.get("assigned_user")
     unassign = "assigned_user" in data and assign is None
-    with body_errors(**NUMBER_ERRORS):
+    with references_are_input(**NUMBER_ERRORS):
         num = await service.change_number(e164, assign=assign, unassign=unassign, **changes)
     changed(request)
     return web.json_response(present.number(num))
@@ -449,7 +433,7 @@ async def list_groups(request: web.Request) -> web.Response:
 async def add_group(request: web.Request) -> web.Response:
     service = admin(request, "adding ring groups")
     data = await body(request, GROUP_NEW)
-    with body_errors():
+    with references_are_input():
         group = await service.add_group(
             data["name"],
             data["strategy"],
@@ -475,7 +459,7 @@ async def update_group(request: web.Request) -> web.Response:
     service = admin(request, "changing ring groups")
     name = rules.require_group(await snapshot(request), request.match_info["name"]).name
     data = await body(request, GROUP_PATCH)
-    with body_errors():
+    with references_are_input():
         group = await service.update_group(
             name,
             new_name=data.get("name"),
@@ -529,7 +513,7 @@ async def add_schedule(request: web.Request) -> web.Response:
     service = admin(request, "adding schedules")
     data = await body(request, SCHEDULE_NEW)
     after_hours = data.get("after_hours")
-    with body_errors(timezone="tz", holiday="holidays"):
+    with references_are_input(timezone="tz", holiday="holidays"):
         sched = await service.add_schedule(
             data["name"],
             data["tz"],

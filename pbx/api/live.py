@@ -47,8 +47,7 @@ async def softphone(request: web.Request) -> web.Response:
     if user is None or ext is None:
         raise NotFound(
             "extension",
-            f"{p.name} has no browser softphone extension (pbx ext add N --user "
-            f"{p.name} --webrtc)",
+            f"{p.name} has no browser softphone extension (pbx ext add N --user {p.name} --webrtc)",
         )
     settings = backend.settings
     host = request.url.host or "127.0.0.1"
@@ -129,4 +128,3 @@ async def settings(request: web.Request) -> web.Response:
     cfg = backend_of(request).settings
     values = {f.name: _setting_value(f.name, getattr(cfg, f.name)) for f in fields(cfg)}
     return web.json_response(values)
-

@@ -34,9 +34,9 @@ from pbx.api.base import (
     principal,
     query_int,
     query_text,
+    references_are_input,
     string,
 )
-from pbx.api.voicemail import references_are_input
 from pbx.core import access, oncall, present
 from pbx.core.access import Principal
 from pbx.core.oncall import (

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +19,6 @@ from aiohttp import web
 from pbx.api.app import backend_of, state_of
 from pbx.api.base import (
     LIST_PARAMS,
-    Handler,
-    Operation,
     Param,
     Routes,
     body,
@@ -38,6 +34,7 @@ from pbx.api.base import (
     principal,
     query_bool,
     query_text,
+    references_are_input,
     string,
     strings,
 )
@@ -54,28 +51,6 @@ GREETING_MAX_BYTES = 32 << 20  # two minutes of 48 kHz stereo 16-bit audio, with
 GREETING_TYPES = frozenset(
     {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "application/octet-stream"}
 )
-
-
-@contextmanager
-def references_are_input(*addressed: str) -> Iterator[None]:
-    """A NotFound about what the path addresses (`addressed` fields) stays a 404; one about
-    anything the request refers to (a body field, a filter) is bad input, a 400."""
-    try:
-        yield
-    except NotFound as exc:
-        if exc.field in addressed:
-            raise
-        raise InvalidInput(exc.field, exc.reason) from None
-
-
-def _put(path: str, summary: str, **extra: Any) -> Callable[[Handler], Handler]:
-    """Register a PUT operation (the route table has no decorator of its own for PUT)."""
-
-    def register(handler: Handler) -> Handler:
-        routes.operations.append(Operation("PUT", path, handler, summary, routes.tag, **extra))
-        return handler
-
-    return register
 
 
 # -- who sees what ----------------------------------------------------------------------
@@ -249,7 +224,7 @@ def _write(folder: str, data: bytes) -> Path:
     return path
 
 
-@_put(
+@routes.put(
     "/api/voicemail/boxes/{name}/greeting",
     "Set the box's greeting: the body is a WAV file (audio/wav), converted for phones (admin).",
 )
