@@ -183,14 +183,17 @@ def transition(shift: Shift, action: Action, now: datetime) -> Shift:
             raise InvalidInput(
                 "shift", f"{what} is {current}: only a scheduled shift can be activated"
             )
-        return replace(shift, status=ShiftStatus.ACTIVE)
+        # activated before its start: the technician took over early, coverage starts now
+        return replace(shift, status=ShiftStatus.ACTIVE, start=min(shift.start, now))
     if action is Action.COMPLETE:
         if current is not ShiftStatus.ACTIVE:
             hint = "; cancel it instead" if current is ShiftStatus.SCHEDULED else ""
             raise InvalidInput(
                 "shift", f"{what} is {current}: only an active shift can be completed{hint}"
             )
-        end = max(shift.start, min(shift.end, now))  # activated early, completed before its start
+        end = min(shift.end, now)
+        if end <= shift.start:  # completed the instant it started: a shift is never empty
+            end = shift.start + timedelta(seconds=1)
         return replace(shift, status=ShiftStatus.COMPLETED, end=end)
     if current not in (ShiftStatus.SCHEDULED, ShiftStatus.ACTIVE):
         raise InvalidInput(

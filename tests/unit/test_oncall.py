@@ -184,8 +184,10 @@ def test_lifecycle_action_from_every_status(case: str, action: Action) -> None:
     after = O.transition(shift, action, now)
     assert after.status is expected
     assert O.status_at(after, now) is expected
+    # activated before its start, coverage starts then; nothing else moves the start
+    start = min(shift.start, now) if action is Action.ACTIVATE else shift.start
     assert (after.tech, after.start, after.notes, after.id) == (
-        shift.tech, shift.start, shift.notes, shift.id,
+        shift.tech, start, shift.notes, shift.id,
     )  # fmt: skip
     if action is Action.COMPLETE:
         assert after.end == min(shift.end, now)
@@ -215,10 +217,15 @@ def test_completing_an_active_shift_after_its_end_keeps_the_end() -> None:
 
 
 def test_completing_an_early_activated_shift_before_its_start_keeps_it_well_formed() -> None:
-    early = O.transition(ANN, Action.ACTIVATE, BEFORE - timedelta(hours=1))
+    took_over = BEFORE - timedelta(hours=1)
+    early = O.transition(ANN, Action.ACTIVATE, took_over)
+    assert early.start == took_over  # the technician took over early: coverage from then
     done = O.transition(early, Action.COMPLETE, BEFORE)
     assert done.status is COMPLETED
-    assert done.start <= done.end, done.label()
+    assert (done.start, done.end) == (took_over, BEFORE), done.label()
+    # activated and completed at the same instant: still a (one-second) shift
+    same = O.transition(O.transition(ANN, Action.ACTIVATE, BEFORE), Action.COMPLETE, BEFORE)
+    assert same.end - same.start == timedelta(seconds=1)
 
 
 # --- deletion -------------------------------------------------------------------------
