@@ -59,7 +59,12 @@ async def softphone(request: web.Request) -> web.Response:
             "sip_password": ext.sip_password,
             "sip_uri": f"sip:{ext.number}@{host}",
             # Asterisk's own HTTP server carries the SIP websocket (loopback unless configured)
-            "ws_url": settings.softphone_ws_url or f"ws://{host}:{settings.ari_port}/ws",
+            "ws_url": settings.softphone_ws_url
+            or (
+                f"wss://{host}:{settings.wss_port}/ws"
+                if settings.wss_port
+                else f"ws://{host}:{settings.ari_port}/ws"
+            ),
         }
     )
 

@@ -45,6 +45,9 @@ ENV_NAMES = {
     "PBX_STT_ENGINE": "stt_engine",
     "PBX_VOSK_MODEL": "vosk_model",
     "PBX_ESCALATE_BY_CALL": "escalate_by_call",
+    "PBX_SOFTPHONE_WS_URL": "softphone_ws_url",
+    "PBX_WSS_PORT": "wss_port",
+    "PBX_WSS_BIND": "wss_bind",
 }
 
 SECRET_FIELDS = ("ari_password", "ami_secret", "api_token", "webhook_secret")
@@ -110,8 +113,13 @@ class Settings:
     vosk_model: str = ""
     # An emergency voicemail also rings the technician's phones and plays the message.
     escalate_by_call: bool = True
-    # the browser softphone's SIP websocket as browsers reach it ("": ws://<API host>:<ari_port>/ws)
+    # the browser softphone's SIP websocket as browsers reach it ("": ws://<API host>:<ari_port>/ws,
+    # or wss://<API host>:<wss_port>/ws when wss_port is set)
     softphone_ws_url: str = ""
+    # TLS websocket (wss) on Asterisk's HTTP server for browsers on other machines: 0 = off;
+    # the certificate and key are PBX_HOME/asterisk/keys/http-tls.crt and http-tls.key
+    wss_port: int = 0
+    wss_bind: str = "127.0.0.1"
 
     @property
     def config_file(self) -> Path:

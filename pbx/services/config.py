@@ -30,6 +30,8 @@ def render_options(settings: Settings, asterisk_dir_view: str) -> RenderOptions:
         fallback_number=settings.fallback_number,
         allow_international=settings.allow_international,
         default_region=settings.default_region,
+        http_tls_port=settings.wss_port,
+        http_tls_bind=settings.wss_bind,
     )
 
 

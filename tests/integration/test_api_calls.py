@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -309,3 +310,20 @@ async def test_cached_directory_reads_its_own_writes_and_sees_others_soon(
     assert (await cached.snapshot()).user("bob") is None  # not yet looked
     await h.call("POST", "/api/directory/refresh", status=503)  # the CLI's notice; no routing here
     assert (await cached.snapshot()).user("bob") is not None
+
+
+async def test_softphone_account_of_the_token_user(db_url: str, tmp_path: Path) -> None:
+    async with api_harness(db_url, tmp_path, ari_port=8123, wss_port=8089) as h:
+        await h.user("ann", "technician")
+        await h.user("bob", "technician")
+        await h.backend.directory().add_extension("101", "ann")
+        missing = await h.get("/api/softphone", "ann", status=404)
+        assert missing["field"] == "extension" and "--webrtc" in missing["error"]
+        web_ext = await h.backend.directory().add_extension("103", "ann", webrtc=True)
+        account = await h.get("/api/softphone", "ann")
+        assert (account["extension"], account["sip_password"]) == ("103", web_ext.sip_password)
+        assert account["sip_uri"] == "sip:103@127.0.0.1"
+        assert account["ws_url"] == "wss://127.0.0.1:8089/ws"  # wss_port set
+        assert (await h.get("/api/softphone", "bob", status=404))["field"] == "extension"
+        h.backend.settings = replace(h.backend.settings, wss_port=0)
+        assert (await h.get("/api/softphone", "ann"))["ws_url"] == "ws://127.0.0.1:8123/ws"
