@@ -143,7 +143,9 @@ async def _run_api(settings: Settings, state: ApiState, ready: asyncio.Event | N
     runner = web.AppRunner(make_app(state))
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.api_bind, settings.api_port)
+        # a backlog above the default 128: a burst of new connections (a CRM with 200 in
+        # flight) otherwise waits out SYN retries, a second or more
+        site = web.TCPSite(runner, settings.api_bind, settings.api_port, backlog=1024)
         try:
             await site.start()
         except OSError as exc:
