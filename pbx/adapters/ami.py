@@ -267,7 +267,7 @@ def _names(field: str) -> list[str]:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _parse(message: Any) -> AmiEvent | None:

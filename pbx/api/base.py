@@ -261,7 +261,7 @@ def query_bool(request: web.Request, name: str) -> bool | None:
 
 def path_int(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise InvalidInput(name, f"must be a number, got {raw!r}")
     return int(raw)
 

@@ -225,7 +225,7 @@ def check_customer(d: Directory, customer: Customer) -> None:
 
 def find_customer(d: Directory, ref: str) -> Customer:
     """A customer by id ("12") or by exact name; an ambiguous name is refused."""
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():
         found = d.customer(int(ref))
         if found is not None:
             return found

@@ -435,8 +435,8 @@ def _click_facts(args: tuple[str, ...]) -> CallFacts:
         CallKind.INTERNAL,
         number,
         ext,
-        customer_id=int(customer) if customer.isdigit() else None,
-        job_id=int(job) if job.isdigit() else None,
+        customer_id=int(customer) if customer.isascii() and customer.isdigit() else None,
+        job_id=int(job) if job.isascii() and job.isdigit() else None,
     )
 
 

@@ -158,6 +158,9 @@ async def test_recording_and_transcript_downloads(h: ApiHarness) -> None:
     ] == "call"
     assert (await h.get("/api/calls/999999", "dee", status=404))["field"] == "call"
     assert (await h.get("/api/calls/abc", "dee", status=400))["field"] == "id"
+    # digits that are not ASCII (found by fuzzing the OpenAPI document): refused, not a 500
+    assert (await h.get("/api/calls/%C2%B9", "dee", status=400))["field"] == "id"
+    assert (await h.get("/api/calls", "dee", status=400, customer="\u00b9"))["field"] == "customer"
 
 
 @pytest.mark.parametrize(
