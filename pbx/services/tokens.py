@@ -3,6 +3,7 @@ listed, revoked; and the sign-in of a request that presents one."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Callable
@@ -64,6 +65,7 @@ class TokenService:
         self.store = store
         self.clock = clock
         self._signed_in: dict[str, tuple[float, Principal | str]] = {}
+        self._pending: dict[str, asyncio.Future[Principal | str]] = {}
 
     async def create(
         self, user: str, name: str = "", all_calls: bool = False
@@ -94,24 +96,39 @@ class TokenService:
         """The principal a token secret stands for, or the reason it is refused.
 
         Answers are kept for a few seconds, so a busy client costs no database
-        read per request; the token's last use is stored when it is read.
+        read per request; the token's last use is stored when it is read. When an
+        answer expires, one lookup runs and every request with that token waits for
+        it (200 requests in flight must not become 200 reads and writes at once).
         """
         key = hash_token(secret)
-        now = self.clock()
         cached = self._signed_in.get(key)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > self.clock():
             return cached[1]
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Principal | str] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            answer = await self._look_up(key, secret)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters (if any) raise it too
+            raise
+        finally:
+            del self._pending[key]
+        future.set_result(answer)
+        if len(self._signed_in) > 10_000:
+            self._signed_in.clear()
+        self._signed_in[key] = (self.clock() + SIGN_IN_CACHE_SECONDS, answer)
+        return answer
+
+    async def _look_up(self, key: str, secret: str) -> Principal | str:
         found = await self.store.token_by_hash(key) if secret.startswith(TOKEN_PREFIX) else None
         token, user = found if found is not None else (None, None)
         refusal = token_refusal(user, token)
-        answer: Principal | str
         if refusal is not None or user is None or token is None:
-            answer = refusal or "missing or invalid bearer token"
-        else:
-            answer = principal_for(user, token)
-            if token.id is not None:
-                await self.store.touch_token(token.id, datetime.now(UTC))
-        if len(self._signed_in) > 10_000:
-            self._signed_in.clear()
-        self._signed_in[key] = (now + SIGN_IN_CACHE_SECONDS, answer)
-        return answer
+            return refusal or "missing or invalid bearer token"
+        if token.id is not None:
+            await self.store.touch_token(token.id, datetime.now(UTC))
+        return principal_for(user, token)

@@ -330,3 +330,23 @@ async def test_softphone_account_of_the_token_user(db_url: str, tmp_path: Path) 
         assert (await h.get("/api/softphone", "bob", status=404))["field"] == "extension"
         h.backend.settings = replace(h.backend.settings, wss_port=0)
         assert (await h.get("/api/softphone", "ann"))["ws_url"] == "ws://127.0.0.1:8123/ws"
+
+
+async def test_concurrent_requests_share_one_token_lookup(h: ApiHarness) -> None:
+    secret = await h.user("ann", "technician")
+    tokens = h.backend.tokens
+    tokens._signed_in.clear()
+    looked_up: list[str] = []
+    real = tokens.store.token_by_hash
+
+    async def counted(token_hash: str) -> Any:
+        looked_up.append(token_hash)
+        await asyncio.sleep(0.05)  # a slow database: every request arrives meanwhile
+        return await real(token_hash)
+
+    tokens.store = type("Store", (), {})()  # the same store, with the lookup counted
+    tokens.store.token_by_hash = counted  # type: ignore[attr-defined]
+    tokens.store.touch_token = h.backend.repo.touch_token  # type: ignore[attr-defined]
+    answers = await asyncio.gather(*(h.get("/api/me", secret) for _ in range(50)))
+    assert {a["user"] for a in answers} == {"ann"}
+    assert len(looked_up) == 1
