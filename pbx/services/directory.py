@@ -577,7 +577,7 @@ class DirectoryService:
             found = [c for c in found if needle in c.name.casefold()]
         if owner is not None:
             found = [c for c in found if c.owner == owner]
-        return tuple(sorted(found, key=lambda c: c.id or 0))
+        return tuple(found)  # the snapshot holds customers in id order; filters keep it
 
     async def lookup_caller(self, phone: str) -> tuple[Customer | None, Job | None]:
         """The customer with this phone number (the lowest id when several have it) and

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from pbx.adapters.db.oncall import insert_new
 from pbx.adapters.db.tables import (
@@ -392,7 +392,7 @@ def _leg_columns(
 
 
 async def read_calls(
-    session: AsyncSession, where: Sequence[Any], limit: int | None = None
+    session: AsyncSession | AsyncConnection, where: Sequence[Any], limit: int | None = None
 ) -> list[CallRecord]:
     """The calls matching `where`, newest first, with their legs.
 

@@ -714,8 +714,9 @@ class SqlRepository:
                     sa.and_(CallRow.started_at == at, CallRow.id < ident),
                 )
             )
-        async with self._turn(), self._reads() as s, s.begin():
-            return await calllog.read_calls(s, where, max(limit, 0))
+        # a plain connection, not a session: this is the API's busiest read
+        async with self._turn(), self._engine.connect() as conn:
+            return await calllog.read_calls(conn, where, max(limit, 0))
 
     async def get_call(self, ident: int) -> CallRecord:
         """The call with database id `ident`; NotFound (field "call") if there is none."""
