@@ -10,6 +10,7 @@ the write's own transaction).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,28 +45,51 @@ class CachedRepository:
         self._repo = repo
         self._snapshot: tuple[int, Directory] | None = None
         self._checked = float("-inf")
-        self._lock = asyncio.Lock()
+        self._looking: asyncio.Future[Directory] | None = None
+        self._invalidations = self._looking_since = 0
         self.recheck = recheck
         self.clock = clock
 
     def invalidate(self) -> None:
         self._checked = float("-inf")
+        self._invalidations += 1
 
     async def snapshot(self) -> Directory:
         cached = self._snapshot
         if cached is not None and self.clock() - self._checked < self.recheck:
             return cached[1]
-        async with self._lock:
-            cached = self._snapshot
-            if cached is not None and self.clock() - self._checked < self.recheck:
-                return cached[1]
-            checked = self.clock()
-            revision = await self._repo.revision()
-            if cached is None or cached[0] != revision:
-                # the revision was read first: a write in between makes the next look reload
-                self._snapshot = cached = (revision, await self._repo.snapshot())
+        if self._looking is not None:
+            # one look at a time, and every request waiting for it wakes at once (a lock
+            # would hand itself from waiter to waiter, one loop turn each: seconds at 200)
+            if self._looking_since == self._invalidations:
+                return await asyncio.shield(self._looking)
+            with contextlib.suppress(Exception):  # it began before a write: look again after
+                await asyncio.shield(self._looking)
+            return await self.snapshot()
+        looking: asyncio.Future[Directory] = asyncio.get_running_loop().create_future()
+        self._looking, self._looking_since = looking, self._invalidations
+        try:
+            directory = await self._look()
+        except BaseException as exc:
+            looking.set_exception(exc)
+            looking.exception()  # retrieved: the waiters raise it too
+            raise
+        finally:
+            self._looking = None
+        looking.set_result(directory)
+        return directory
+
+    async def _look(self) -> Directory:
+        checked, invalidations = self.clock(), self._invalidations
+        revision = await self._repo.revision()
+        cached = self._snapshot
+        if cached is None or cached[0] != revision:
+            # the revision was read first: a write in between makes the next look reload
+            cached = (revision, await self._repo.snapshot())
+            self._snapshot = cached
+        if invalidations == self._invalidations:  # else a write came meanwhile: look again
             self._checked = checked
-            return cached[1]
+        return cached[1]
 
     def __getattr__(self, name: str) -> Any:
         found = getattr(self._repo, name)

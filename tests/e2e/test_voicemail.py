@@ -22,6 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from pbx.core.notifications import HEADER_SIGNATURE, HEADER_TIMESTAMP, sign
+from tests.e2e.api import EventLog
 from tests.e2e.phones import SippPhone, free_port
 from tests.e2e.system import System, wait_for
 from tests.e2e.test_calls import base, inbound, phones
@@ -133,9 +134,15 @@ def test_a_spoken_emergency_is_transcribed_notified_escalated_and_lit(system: Sy
             f"number add {NIGHT} --label Night --dest ext:101 --schedule Closed",
         )
         secret = tomllib.loads((system.home / "pbx.toml").read_text())["webhook_secret"]
+        tia_token = system.run("token", "create", "--user", "Tia").stdout.strip().splitlines()[-1]
         system.start()
+        api_base = f"ws://127.0.0.1:{system.env['PBX_API_PORT']}"
         with ExitStack() as stack:
-            phone = SippPhone("104", system.credentials()["104"], system.sip_port, system.work, lamp=True)
+            # Tia's own event stream (a technician: the events of her boxes and calls)
+            events = stack.enter_context(EventLog(f"{api_base}/api/events?token={tia_token}"))
+            phone = SippPhone(
+                "104", system.credentials()["104"], system.sip_port, system.work, lamp=True
+            )
             stack.enter_context(phone)
             assert phone.wait_registered(), phone.describe()
             phones(stack, system)  # waits until Asterisk lists 104 registered
@@ -179,6 +186,13 @@ def test_a_spoken_emergency_is_transcribed_notified_escalated_and_lit(system: Sy
             assert headers[HEADER_SIGNATURE] == "sha256=" + sign(secret, stamp, raw)
             payload = json.loads(raw)
             assert payload["event"] == "emergency" and payload["to"] == "+13125550104"
+
+            # The API's stream told Tia about the new message and the emergency.
+            wait_for("the emergency event", lambda: "emergency" in events.types(), timeout=30)
+            new = next(e for e in events.events if e["type"] == "voicemail.new")
+            assert (new["box"], new["caller"]) == ("After Hours", emergency_caller)
+            emergency = next(e for e in events.events if e["type"] == "emergency")
+            assert emergency["escalated_to"] == ["Tia"] and "leak" in emergency["keywords"]
 
             shown = system.json("voicemail", "show", str(message["id"]))
             actions = " | ".join(shown["escalation"])

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from pbx.api.backend import CachedRepository
 from pbx.core.calls import CallLeg, CallPatch, Direction, Disposition, LegKind, LegOutcome
+from pbx.core.model import User
 from tests.integration.api_client import ApiHarness, api_harness
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -299,7 +301,6 @@ async def test_cached_directory_reads_its_own_writes_and_sees_others_soon(
     h: ApiHarness, db_url: str
 ) -> None:
     from pbx.adapters.db.repository import open_repository
-    from pbx.core.model import User
 
     cached = h.backend.cached
     cached.recheck = 3600.0  # only writes and invalidate() make it look again
@@ -350,3 +351,28 @@ async def test_concurrent_requests_share_one_token_lookup(h: ApiHarness) -> None
     answers = await asyncio.gather(*(h.get("/api/me", secret) for _ in range(50)))
     assert {a["user"] for a in answers} == {"ann"}
     assert len(looked_up) == 1
+
+
+async def test_cached_directory_looks_once_for_many_and_never_hides_a_write(h: ApiHarness) -> None:
+    looks: list[int] = []
+    repo = h.backend.repo
+
+    class Slow:  # the repository, with a slow revision read that is counted
+        async def revision(self) -> int:
+            looks.append(1)
+            await asyncio.sleep(0.05)
+            return await repo.revision()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(repo, name)
+
+    cached = CachedRepository(Slow(), recheck=3600.0)  # type: ignore[arg-type]
+    first = await asyncio.gather(*(cached.snapshot() for _ in range(100)))
+    assert len(looks) == 1 and all(d is first[0] for d in first)
+    # a look is under way when a write lands: the writer's next read still sees it
+    cached.invalidate()
+    looking = asyncio.ensure_future(cached.snapshot())
+    await asyncio.sleep(0.01)
+    await cached.add(User("zoe", "z@example.com"))
+    assert (await cached.snapshot()).user("zoe") is not None
+    await looking
