@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 
 from pbx.core.oncall import OnCallSettings, Shift
 
@@ -245,10 +246,37 @@ class Directory:
         return next((t for t in self.trunks if t.name == name), None)
 
     def customer(self, ident: int) -> Customer | None:
-        return next((c for c in self.customers if c.id == ident), None)
+        return self._customer_by_id.get(ident)
+
+    def customers_with_phone(self, e164: str) -> tuple[Customer, ...]:
+        """Customers with this phone number, in id order."""
+        return self._customers_by_phone.get(e164, ())
+
+    # Indexes built on first use: a snapshot is immutable, and the API asks it thousands
+    # of times a second (10,000 customers must not be scanned for each answer).
+    @cached_property
+    def _customer_by_id(self) -> dict[int, Customer]:
+        return {c.id: c for c in self.customers if c.id is not None}
+
+    @cached_property
+    def _customers_by_phone(self) -> dict[str, tuple[Customer, ...]]:
+        found: dict[str, list[Customer]] = {}
+        for c in sorted(self.customers, key=lambda c: c.id or 0):
+            for e164 in c.phones:
+                found.setdefault(e164, []).append(c)
+        return {e164: tuple(cs) for e164, cs in found.items()}
+
+    @cached_property
+    def customer_names_folded(self) -> tuple[str, ...]:
+        """The customers' names case-folded, in the order of `customers` (name search)."""
+        return tuple(c.name.casefold() for c in self.customers)
+
+    @cached_property
+    def _job_by_id(self) -> dict[int, Job]:
+        return {j.id: j for j in self.jobs if j.id is not None}
 
     def job(self, ident: int) -> Job | None:
-        return next((j for j in self.jobs if j.id == ident), None)
+        return self._job_by_id.get(ident)
 
     def extensions_of(self, user: str) -> tuple[Extension, ...]:
         return tuple(e for e in self.extensions if e.user == user)

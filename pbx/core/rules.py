@@ -240,7 +240,7 @@ def find_customer(d: Directory, ref: str) -> Customer:
 
 def customers_by_phone(d: Directory, e164: str) -> tuple[Customer, ...]:
     """Customers with this (normalised) phone number: caller-ID matching."""
-    return tuple(c for c in d.customers if e164 in c.phones)
+    return d.customers_with_phone(e164)
 
 
 def require_oncall_writer(d: Directory, name: str) -> User:
