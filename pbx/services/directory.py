@@ -574,11 +574,11 @@ class DirectoryService:
             found = rules.customers_by_phone(d, self._phone(phone, "phone"))
         if q is not None:
             needle = q.strip().casefold()
-            named = {
-                id(c) for c, name in zip(d.customers, d.customer_names_folded, strict=True)
-                if needle in name
-            }  # fmt: skip
-            found = [c for c in found if id(c) in named]
+            if found is d.customers:  # every customer: their names are folded once per snapshot
+                names = zip(found, d.customer_names_folded, strict=True)
+                found = [c for c, name in names if needle in name]
+            else:
+                found = [c for c in found if needle in c.name.casefold()]
         if owner is not None:
             found = [c for c in found if c.owner == owner]
         return tuple(found)  # the snapshot holds customers in id order; filters keep it
