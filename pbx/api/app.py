@@ -26,6 +26,7 @@ from pbx.api.backend import Backend, Dialer, LiveView
 from pbx.api.base import PRINCIPAL_KEY, Operation, Routes
 from pbx.core.access import TOKEN_PREFIX, FailureLimiter, Forbidden, Principal
 from pbx.core.errors import InvalidInput, NotFound
+from pbx.core.model import Directory
 from pbx.services.events import EventHub
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,16 @@ def backend_of(request: web.Request) -> Backend:
     if backend is None:
         raise _unavailable("the database is not available yet")
     return backend
+
+
+def changed(request: web.Request) -> None:
+    """A directory write succeeded: the API's snapshot and call routing look at it now."""
+    request.app[STATE_KEY].directory_changed()
+
+
+async def snapshot(request: web.Request) -> Directory:
+    """The directory as it is now (cached until it changes)."""
+    return await backend_of(request).cached.snapshot()
 
 
 def error(

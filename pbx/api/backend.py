@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from pbx.adapters.db.repository import SqlRepository
 from pbx.adapters.recordings import RecordingStore
@@ -146,7 +146,7 @@ class Backend:
     def __post_init__(self) -> None:
         self.cached = CachedRepository(self.repo)
         self.recordings = RecordingStore(self.settings.recordings_dir)
-        self.tokens = TokenService(self.cached, self.repo)  # type: ignore[arg-type]
+        self.tokens = TokenService(self.reads, self.repo)
 
     async def dial_plan(
         self, user: str, number: str, customer: int | None, job: int | None
@@ -163,16 +163,21 @@ class Backend:
             allow_international=s.allow_international,
         )
 
+    @property
+    def reads(self) -> SqlRepository:
+        """The repository with the cached snapshot, typed as what it stands in for."""
+        return cast(SqlRepository, self.cached)
+
     def directory(self) -> DirectoryService:
         s = self.settings
-        return DirectoryService(self.cached, s.default_region, s.allow_international)  # type: ignore[arg-type]
+        return DirectoryService(self.reads, s.default_region, s.allow_international)
 
     def calls(self) -> CallsService:
-        return CallsService(self.cached, self.repo, self.recordings)  # type: ignore[arg-type]
+        return CallsService(self.reads, self.repo, self.recordings)
 
     def voicemail(self) -> VoicemailService:
         return VoicemailService(
-            self.cached,  # type: ignore[arg-type]
+            self.reads,
             self.repo,
             self.recordings,
             self.settings.asterisk_dir / "sounds",
@@ -180,7 +185,7 @@ class Backend:
 
     def oncall(self) -> OnCallService:
         return OnCallService(
-            self.cached,  # type: ignore[arg-type]
+            self.reads,
             self.settings.default_region,
             prompt=oncall_prompt(self.settings),
         )

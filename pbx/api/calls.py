@@ -6,6 +6,7 @@ given all calls; the office (admins, dispatchers) sees every call.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from aiohttp import web
@@ -69,11 +70,10 @@ def _mine(p: Principal, c: CallRecord, d: Directory) -> bool:
 def _cursor(raw: object) -> tuple[datetime, int] | None:
     if raw is None:
         return None
-    try:
-        at, ident = raw  # type: ignore[misc]
-        return datetime.fromisoformat(at), int(ident)
-    except (TypeError, ValueError):
-        raise InvalidInput("cursor", "is not a cursor this API gave out") from None
+    if isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str):
+        with contextlib.suppress(TypeError, ValueError):
+            return datetime.fromisoformat(raw[0]), int(raw[1])
+    raise InvalidInput("cursor", "is not a cursor this API gave out")
 
 
 @routes.get("/api/calls", "The call log, newest first.", params=(*FILTERS, *LIST_PARAMS))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pbx.api.app import backend_of
+from pbx.api.app import backend_of, changed, snapshot
 from pbx.api.base import (
     LIST_PARAMS,
     Param,
@@ -28,7 +28,7 @@ from pbx.api.base import (
     string,
     strings,
 )
-from pbx.api.directory import changed, snapshot
+from pbx.api.directory import cleared
 from pbx.core import access, present
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import Directory, Job, JobStatus
@@ -150,16 +150,14 @@ async def show_customer(request: web.Request) -> web.Response:
 async def update_customer(request: web.Request) -> web.Response:
     service = _office(request, "changing customers")
     ident = path_int(request, "id")
-    if (await snapshot(request)).customer(ident) is None:
-        raise NotFound("customer", f"no such customer {ident}")
     data = await body(request, CUSTOMER_PATCH)
     owner = data.get("owner")
-    with references_are_input(phone="phones"):
+    with references_are_input("customer", phone="phones"):  # the addressed one stays a 404
         await service.update_customer(
             ident,
             name=data.get("name"),
             phones=data.get("phones"),
-            owner=("" if owner is None else owner) if "owner" in data else None,
+            owner=cleared(owner) if "owner" in data else None,
         )
     changed(request)
     return web.json_response(await _customer_view(request, ident))
@@ -175,10 +173,8 @@ async def update_customer(request: web.Request) -> web.Response:
 async def add_job(request: web.Request) -> web.Response:
     service = _office(request, "adding jobs")
     ident = path_int(request, "id")
-    if (await snapshot(request)).customer(ident) is None:
-        raise NotFound("customer", f"no such customer {ident}")
     data = await body(request, JOB_NEW)
-    with references_are_input():
+    with references_are_input("customer"):  # the addressed customer stays a 404
         job = await service.add_job(str(ident), data["title"])
     changed(request)
     return created(_job_view(await snapshot(request), job))

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pbx.api.app import backend_of, state_of
+from pbx.api.app import backend_of, changed, snapshot
 from pbx.api.base import (
     LIST_PARAMS,
     Param,
@@ -37,9 +37,8 @@ from pbx.api.base import (
     string,
     strings,
 )
-from pbx.core import access, present, rules
+from pbx.core import access, present, rules, validate
 from pbx.core.access import Principal
-from pbx.core.errors import InvalidInput
 from pbx.core.model import Directory, Extension, RingTarget, Role, Strategy, User
 from pbx.services.directory import DirectoryService
 
@@ -57,15 +56,6 @@ def admin(request: web.Request, action: str) -> DirectoryService:
     """The directory service, for an admin making a change (403 for anyone else)."""
     access.require_admin(principal(request), action)
     return backend_of(request).directory()
-
-
-def changed(request: web.Request) -> None:
-    """A directory write succeeded: call routing reloads the directory now."""
-    state_of(request).directory_changed()
-
-
-async def snapshot(request: web.Request) -> Directory:
-    return await backend_of(request).cached.snapshot()
 
 
 def csv(items: Sequence[str] | None) -> str | None:
@@ -124,15 +114,14 @@ def _user_view(d: Directory, u: User) -> dict[str, Any]:
     ),
 )
 async def list_users(request: web.Request) -> web.Response:
-    role = query_text(request, "role")
-    if role is not None and role not in ROLES:
-        raise InvalidInput("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+    raw_role = query_text(request, "role")
+    role = validate.role(raw_role) if raw_role is not None else None
     active = query_bool(request, "active")
     d = await snapshot(request)
     users = [  # the snapshot holds users in name order
         u
         for u in d.users
-        if (role is None or u.role.value == role) and (active is None or u.active == active)
+        if (role is None or u.role is role) and (active is None or u.active == active)
     ]
     return offset_page(request, users, present.user)
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from pbx.api.app import backend_of, state_of
+from pbx.api.app import backend_of, changed
 from pbx.api.base import (
     LIST_PARAMS,
     Param,
@@ -63,11 +63,6 @@ def _writer(request: web.Request) -> tuple[OnCallService, str | None]:
 
 async def _zone(service: OnCallService) -> ZoneInfo:
     return ZoneInfo((await service.settings()).timezone)
-
-
-def _changed(request: web.Request) -> None:
-    """Shifts or settings changed: routing reloads the directory now."""
-    state_of(request).directory_changed()
 
 
 # -- shifts --------------------------------------------------------------------------------
@@ -122,7 +117,7 @@ async def new_shift(request: web.Request) -> web.Response:
             data.get("backup", False),
             as_user,
         )
-    _changed(request)
+    changed(request)
     return created(present.shift(oncall.with_clock(shift, service.clock()), await _zone(service)))
 
 
@@ -163,7 +158,7 @@ async def change_shift(request: web.Request) -> web.Response:
             backup=data.get("backup"),
             as_user=as_user,
         )
-    _changed(request)
+    changed(request)
     shift = oncall.with_clock(shift, service.clock())
     return web.json_response(present.shift(shift, await _zone(service)))
 
@@ -171,7 +166,7 @@ async def change_shift(request: web.Request) -> web.Response:
 async def _act(request: web.Request, action: Action) -> web.Response:
     service, as_user = _writer(request)
     shift = await service.act(path_int(request, "id"), action, as_user)
-    _changed(request)
+    changed(request)
     return web.json_response(present.shift(shift, await _zone(service)))
 
 
@@ -206,7 +201,7 @@ async def cancel_shift(request: web.Request) -> web.Response:
 async def delete_shift(request: web.Request) -> web.Response:
     service, as_user = _writer(request)
     await service.delete(path_int(request, "id"), as_user)
-    _changed(request)
+    changed(request)
     return no_content()
 
 
@@ -245,7 +240,7 @@ async def rotate(request: web.Request) -> web.Response:
     data = await body(request, ROTATE)
     with references_are_input():
         made = await service.rotate(data["from"], data["periods"], as_user)
-    _changed(request)
+    changed(request)
     zone = await _zone(service)
     return created({"shifts": [present.shift(s, zone) for s in made]})
 
@@ -273,7 +268,7 @@ async def override(request: web.Request) -> web.Response:
         made = await service.override(
             data["tech"], data["start"], data["end"], data.get("notes", ""), as_user
         )
-    _changed(request)
+    changed(request)
     zone = await _zone(service)
     first, *pieces = made
     return created(
@@ -342,7 +337,7 @@ async def log_call(request: web.Request) -> web.Response:
             notes=data.get("notes", ""),
             as_user=as_user,
         )
-    _changed(request)
+    changed(request)
     return created(present.emergency_call(entry, await _zone(service)))
 
 
@@ -393,7 +388,7 @@ async def edit_call(request: web.Request) -> web.Response:
             notes=data.get("notes"),
             as_user=as_user,
         )
-    _changed(request)
+    changed(request)
     return web.json_response(present.emergency_call(entry, await _zone(service)))
 
 
@@ -461,5 +456,5 @@ async def change_settings(request: web.Request) -> web.Response:
         return web.json_response(settings_text(await service.settings()))
     with references_are_input():
         current = await service.update_settings(pairs, as_user)
-    _changed(request)
+    changed(request)
     return web.json_response(settings_text(current))

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pbx.api.app import backend_of, state_of
+from pbx.api.app import backend_of, changed, snapshot
 from pbx.api.base import (
     LIST_PARAMS,
     Param,
@@ -78,7 +78,7 @@ def _box_view(b: VoicemailBox) -> dict[str, Any]:
 
 
 async def _box(request: web.Request) -> tuple[VoicemailBox, Directory]:
-    d = await backend_of(request).cached.snapshot()
+    d = await snapshot(request)
     name = request.match_info["name"]
     b = d.box(name)
     if b is None:
@@ -96,7 +96,7 @@ async def _box(request: web.Request) -> tuple[VoicemailBox, Directory]:
 )
 async def list_boxes(request: web.Request) -> web.Response:
     p = principal(request)
-    d = await backend_of(request).cached.snapshot()
+    d = await snapshot(request)
     boxes = visible_boxes(p, d)
     found = sorted(
         (b for b in d.boxes if boxes is None or b.name in boxes), key=lambda b: b.name.lower()
@@ -127,7 +127,7 @@ async def add_box(request: web.Request) -> web.Response:
             .directory()
             .add_box(data["name"], ",".join(members) if members else None)
         )
-    state_of(request).directory_changed()
+    changed(request)
     return web.json_response(_box_view(b), status=201)
 
 
@@ -183,7 +183,7 @@ async def change_box(request: web.Request) -> web.Response:
         reset=bool(data.get("reset")),
         clear=whole is not None,
     )
-    state_of(request).directory_changed()
+    changed(request)
     b, _ = await _box(request)
     return web.json_response(_box_view(b))
 
@@ -196,7 +196,7 @@ async def remove_box(request: web.Request) -> web.Response:
     access.require_admin(p, "removing a voicemail box")
     b, _ = await _box(request)
     await backend_of(request).directory().remove_box(b.name)
-    state_of(request).directory_changed()
+    changed(request)
     return no_content()
 
 
@@ -242,7 +242,7 @@ async def set_greeting(request: web.Request) -> web.Response:
             if exc.field != "file":
                 raise
             raise InvalidInput("body", exc.reason) from None
-    state_of(request).directory_changed()
+    changed(request)
     b, _ = await _box(request)
     return web.json_response(_box_view(b))
 
@@ -256,7 +256,7 @@ async def reset_greeting(request: web.Request) -> web.Response:
     access.require_admin(p, "setting a greeting")
     b, _ = await _box(request)
     await backend_of(request).voicemail().set_greeting(b.name, None)
-    state_of(request).directory_changed()
+    changed(request)
     return no_content()
 
 
@@ -367,7 +367,7 @@ async def change_message(request: web.Request) -> web.Response:
             raise InvalidInput("assigned_to", exc.reason) from None
     if "read" in data and data["read"] is not m.read:
         m = await service.mark(ident, read=data["read"])
-    d = await backend_of(request).cached.snapshot()
+    d = await snapshot(request)
     customer = d.customer(m.customer_id) if m.customer_id is not None else None
     return web.json_response(present.message(m, customer.name if customer else None))
 

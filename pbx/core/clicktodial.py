@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pbx.core import phone, rules
 from pbx.core.errors import InvalidInput, NotFound
-from pbx.core.model import Customer, Directory, Extension, Job, JobStatus
+from pbx.core.model import Customer, Directory, Extension, Job
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,11 @@ def plan(
     elif the_job is not None:
         who = d.customer(the_job.customer_id)
     else:
-        who = next((c for c in sorted(d.customers, key=_by_id) if number in c.phones), None)
+        who = next(iter(d.customers_with_phone(number)), None)
     if the_job is not None and who is not None and the_job.customer_id != who.id:
         raise InvalidInput("job", f"job {job} is not a job of customer {who.name}")
     if the_job is None and who is not None:
-        open_jobs = [j for j in d.jobs if j.customer_id == who.id and j.status is JobStatus.OPEN]
-        the_job = max(open_jobs, key=lambda j: j.id or 0, default=None)
+        the_job = d.open_job(who.id) if who.id is not None else None
     return DialRequest(
         user=found.name,
         extension=ext.number,
@@ -80,7 +79,3 @@ def plan(
         customer_name=who.name if who is not None else None,
         job=the_job.id if the_job is not None else None,
     )
-
-
-def _by_id(c: Customer) -> int:
-    return c.id or 0

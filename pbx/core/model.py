@@ -249,8 +249,12 @@ class Directory:
         return self._customer_by_id.get(ident)
 
     def customers_with_phone(self, e164: str) -> tuple[Customer, ...]:
-        """Customers with this phone number, in id order."""
-        return self._customers_by_phone.get(e164, ())
+        """Customers with this phone number, in id order (caller-ID matching takes the first)."""
+        return self.customers_by_phone.get(e164, ())
+
+    def open_job(self, customer_id: int) -> Job | None:
+        """The customer's newest open job (the one calls are linked to)."""
+        return self.open_jobs.get(customer_id)
 
     # Indexes built on first use: a snapshot is immutable, and the API asks it thousands
     # of times a second (10,000 customers must not be scanned for each answer).
@@ -259,12 +263,27 @@ class Directory:
         return {c.id: c for c in self.customers if c.id is not None}
 
     @cached_property
-    def _customers_by_phone(self) -> dict[str, tuple[Customer, ...]]:
+    def customers_by_phone(self) -> dict[str, tuple[Customer, ...]]:
+        """E.164 -> the customers with that phone, in id order (unsaved ones last)."""
         found: dict[str, list[Customer]] = {}
-        for c in sorted(self.customers, key=lambda c: c.id or 0):
+        for c in sorted(self.customers, key=lambda c: (c.id is None, c.id or 0)):
             for e164 in c.phones:
                 found.setdefault(e164, []).append(c)
         return {e164: tuple(cs) for e164, cs in found.items()}
+
+    @cached_property
+    def open_jobs(self) -> dict[int, Job]:
+        """Customer id -> their newest open job (highest id; closed jobs ignored)."""
+        newest: dict[int, Job] = {}
+        for job in self.jobs:
+            if job.status is not JobStatus.OPEN:
+                continue
+            known = newest.get(job.customer_id)
+            if known is None or (job.id if job.id is not None else -1) > (
+                known.id if known.id is not None else -1
+            ):
+                newest[job.customer_id] = job
+        return newest
 
     @cached_property
     def customer_names_folded(self) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from pbx.core import phone
+from pbx.core.choices import choice
 from pbx.core.errors import InvalidInput
 
 MAX_SHIFT = timedelta(days=62)  # a monthly rotation period is at most 31 days
@@ -460,12 +461,8 @@ def parse_setting(
     if key == "sla_minutes":
         return _integer(key, text, 1, 24 * 60)
     if key == "cadence":
-        low = text.lower()
-        try:
-            return _CADENCE_ALIASES.get(low) or Cadence(low)
-        except ValueError:
-            choices = ", ".join(c.value for c in Cadence)
-            raise InvalidInput(key, f"{raw!r} is not one of {choices}") from None
+        alias = _CADENCE_ALIASES.get(text.lower())
+        return alias or choice(key, raw, Cadence)
     if key == "roster":
         names = tuple(n.strip() for n in text.split(",") if n.strip())
         known = set(users)
@@ -605,12 +602,7 @@ def parse_when(raw: str, tz: str, field_name: str, now: datetime) -> datetime:
 
 
 def parse_outcome(raw: str, field_name: str = "outcome") -> Outcome:
-    key = re.sub(r"[\s_-]+", "", raw.strip().lower())
-    for outcome in Outcome:
-        if outcome.value.replace(" ", "").lower() == key:
-            return outcome
-    choices = ", ".join(o.value for o in Outcome)
-    raise InvalidInput(field_name, f"{raw!r} is not one of {choices}")
+    return choice(field_name, raw, Outcome)
 
 
 def check_entry(entry: EmergencyCall) -> None:

@@ -45,7 +45,6 @@ from pbx.core.model import (
     Directory,
     Extension,
     Job,
-    JobStatus,
     RingGroup,
     Schedule,
     Trunk,
@@ -234,8 +233,6 @@ class RoutingIndex:
     boxes: dict[str, VoicemailBox]
     customer_by_phone: dict[str, Customer]  # E.164 -> the customer (lowest id on a shared phone)
     open_job: dict[int, Job]  # customer id -> its newest open job
-    customer_by_id: dict[int, Customer]
-    jobs_by_id: dict[int, Job]
     direct_number: dict[str, str]  # user -> the business number assigned to them
     trunk: Trunk | None  # the trunk outside calls use (first by name, as the dialplan)
     main_number: str | None  # outbound caller ID of users without a direct number
@@ -247,17 +244,6 @@ class RoutingIndex:
         extensions_of: dict[str, list[Extension]] = {}
         for ext in sorted(directory.extensions, key=_ext_order):
             extensions_of.setdefault(ext.user, []).append(ext)
-        customer_by_phone: dict[str, Customer] = {}
-        for customer in sorted(directory.customers, key=_customer_order):
-            for number in customer.phones:
-                customer_by_phone.setdefault(number, customer)
-        open_job: dict[int, Job] = {}
-        for job in directory.jobs:
-            if job.status is not JobStatus.OPEN:
-                continue
-            newest = open_job.get(job.customer_id)
-            if newest is None or _job_order(job) > _job_order(newest):
-                open_job[job.customer_id] = job
         active = sorted(n.e164 for n in directory.numbers if n.active)
         direct_number: dict[str, str] = {}
         for e164 in active:
@@ -278,10 +264,8 @@ class RoutingIndex:
             group_by_ext={g.extension: g for g in directory.groups if g.extension},
             schedules={s.name: s for s in directory.schedules},
             boxes={b.name: b for b in directory.boxes},
-            customer_by_phone=customer_by_phone,
-            open_job=open_job,
-            customer_by_id={c.id: c for c in directory.customers if c.id is not None},
-            jobs_by_id={j.id: j for j in directory.jobs if j.id is not None},
+            customer_by_phone={e164: cs[0] for e164, cs in directory.customers_by_phone.items()},
+            open_job=directory.open_jobs,
             direct_number=direct_number,
             trunk=min(directory.trunks, key=lambda t: t.name) if directory.trunks else None,
             main_number=main_number or (active[0] if active else None),
@@ -290,14 +274,6 @@ class RoutingIndex:
 
 def _ext_order(ext: Extension) -> tuple[int, str]:
     return (len(ext.number), ext.number)  # numeric order: extensions have no leading zero
-
-
-def _customer_order(customer: Customer) -> tuple[bool, int]:
-    return (customer.id is None, customer.id or 0)
-
-
-def _job_order(job: Job) -> int:
-    return -1 if job.id is None else job.id
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -630,10 +606,11 @@ def _called_customer(
 ) -> tuple[Customer | None, Job | None]:
     """The customer (and job) an outbound call is about: the ones it was placed for
     (click-to-dial), else the customer whose phone it is and their open job."""
-    customer = index.customer_by_id.get(facts.customer_id) if facts.customer_id else None
+    directory = index.directory
+    customer = directory.customer(facts.customer_id) if facts.customer_id else None
     if customer is None:
         customer = index.customer_by_phone.get(called)
-    job = index.jobs_by_id.get(facts.job_id) if facts.job_id else None
+    job = directory.job(facts.job_id) if facts.job_id else None
     if job is not None and (customer is None or job.customer_id != customer.id):
         job = None
     if customer is None:

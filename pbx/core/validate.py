@@ -12,6 +12,7 @@ import unicodedata
 from enum import StrEnum
 from typing import TypeVar
 
+from pbx.core.choices import choice
 from pbx.core.errors import InvalidInput
 from pbx.core.model import Destination, DestKind, RingTarget, Role, Strategy
 
@@ -125,28 +126,19 @@ def email(s: str, field: str = "email") -> str:
     return f"{local}@{domain.lower()}"
 
 
-def _choice(field: str, s: str, enum: type[E]) -> E:
-    key = re.sub(r"[\s_]+", "-", s.strip().lower())
-    for member in enum:
-        if member.value == key:
-            return member
-    allowed = ", ".join(m.value for m in enum)
-    raise InvalidInput(field, f"{s!r} is not one of: {allowed}")
-
-
 def role(s: str) -> Role:
     """Parse a user role, case-insensitively: admin, dispatcher or technician."""
-    return _choice("role", s, Role)
+    return choice("role", s, Role)
 
 
 def strategy(s: str) -> Strategy:
     """Parse a ring strategy; "Ring All", "ring_all" and "ring-all" are the same."""
-    return _choice("strategy", s, Strategy)
+    return choice("strategy", s, Strategy)
 
 
 def ring_target(s: str) -> RingTarget:
     """Parse where a user's calls ring: softphone, cell or both."""
-    return _choice("ring", s, RingTarget)
+    return choice("ring", s, RingTarget)
 
 
 def seconds(field: str, s: str | int, lo: int, hi: int) -> int:
@@ -219,9 +211,11 @@ _IDENTIFIER_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 _HOSTNAME_RE = re.compile(
     r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
-_IPV4_RE = re.compile(r"(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}")
+_IPV4_RE = re.compile(
+    r"(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}"
+)
 _SIP_USER_RE = re.compile(r"[A-Za-z0-9._@+-]{1,64}")
-_SECRET_FORBIDDEN = set(";#\"\\")
+_SECRET_FORBIDDEN = set(';#"\\')
 
 
 def identifier(field: str, s: str) -> str:

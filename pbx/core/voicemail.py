@@ -56,6 +56,21 @@ class Message:
 
 
 @dataclass(frozen=True)
+class MessageFilters:
+    """What a message list keeps besides box, read state and transcript status (None:
+    any): only these boxes, emergencies or not, a customer, an assigned user, received
+    in [since, until), and after (received_at, id) in newest-first order (a page)."""
+
+    boxes: frozenset[str] | None = None
+    emergency: bool | None = None
+    customer_id: int | None = None
+    assigned: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before: tuple[datetime, int] | None = None
+
+
+@dataclass(frozen=True)
 class Escalation:
     """One step of an emergency escalation: who was notified or called, and how it went."""
 

@@ -84,6 +84,11 @@ class AlertSink(Protocol):
 
 
 class EventSink(Protocol):
+    @property
+    def subscribers(self) -> int:
+        """How many listen now (none: events are not even built)."""
+        ...
+
     def publish(
         self, type_: str, data: Mapping[str, Any], users: frozenset[str] = frozenset()
     ) -> None:
@@ -290,8 +295,8 @@ class CallControl:
         extra: Mapping[str, Any] | None = None,
         user: str | None = None,
     ) -> None:
-        if self.events is None:
-            return
+        if self.events is None or not self.events.subscribers:
+            return  # nobody listens: the call path builds nothing
         users = live.users_of(state, self.directory.index)
         if user is not None:
             users |= {user}

@@ -11,12 +11,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from pbx.core import phone, rules
 from pbx.core.calls import CallRecord, Direction, Disposition
+from pbx.core.choices import choice
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import Directory
 from pbx.services.ports import CallStore, Repository
@@ -118,8 +118,8 @@ class CallsService:
             limit=limit,
             job_id=job,
             business_number=phone.normalize(number, region, "number") if number else None,
-            disposition=_choice("disposition", disposition, Disposition),
-            direction=_choice("direction", direction, Direction),
+            disposition=choice("disposition", disposition, Disposition) if disposition else None,
+            direction=choice("direction", direction, Direction) if direction else None,
             involving=involving,
             before=before,
         )
@@ -152,20 +152,6 @@ class CallsService:
                 f"({path})"
             )
         return path
-
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def _choice(field_name: str, raw: str | None, kind: type[E]) -> E | None:
-    if raw is None:
-        return None
-    for value in kind:
-        if value.value.lower() == raw.strip().lower():
-            return value
-    raise InvalidInput(
-        field_name, f"must be one of {', '.join(v.value for v in kind)}, got {raw!r}"
-    )
 
 
 _names: tuple[Directory, dict[int, str], dict[int, str]] | None = None

@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from pbx.core import phone, rules, schedule, validate
+from pbx.core.choices import choice
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import (
     AfterHoursKind,
@@ -73,6 +74,10 @@ class DirectoryService:
                 "(set allow_international = true to enable it)",
             )
         return e164
+
+    def _phones(self, raw: Sequence[str], field: str = "phone") -> tuple[str, ...]:
+        """Phone numbers normalised, each once, in the order given."""
+        return tuple(dict.fromkeys(self._phone(p, field) for p in raw))
 
     @staticmethod
     def _optional(raw: str | None) -> str | None:
@@ -459,13 +464,10 @@ class DirectoryService:
     async def add_customer(
         self, name: str, phones: Sequence[str], owner: str | None = None
     ) -> Customer:
-        normalised: list[str] = []
-        for raw in phones:
-            e164 = self._phone(raw, "phone")
-            if e164 not in normalised:
-                normalised.append(e164)
         customer = Customer(
-            name=validate.name("name", name), phones=tuple(normalised), owner=self._optional(owner)
+            name=validate.name("name", name),
+            phones=self._phones(phones),
+            owner=self._optional(owner),
         )
         d = await self.snapshot()
         rules.check_customer(d, customer)
@@ -484,15 +486,10 @@ class DirectoryService:
         return await self.repo.add(job)
 
     async def set_job_status(self, ident: int, status: str) -> Job:
-        d = await self.snapshot()
-        job = next((j for j in d.jobs if j.id == ident), None)
-        if job is None:
-            raise NotFound("job", f"no such job {ident}")
-        try:
-            new_status = JobStatus(status)
-        except ValueError:
-            raise InvalidInput("status", f"'{status}' is not one of open, closed") from None
-        return await self.repo.replace(job, replace(job, status=new_status))
+        job = await self.get_job(ident)
+        return await self.repo.replace(
+            job, replace(job, status=choice("status", status, JobStatus))
+        )
 
     # -- trunks ------------------------------------------------------------
 
@@ -590,11 +587,8 @@ class DirectoryService:
         matches = rules.customers_by_phone(d, self._phone(phone, "phone"))
         if not matches:
             return None, None
-        customer = min(matches, key=lambda c: c.id or 0)
-        open_jobs = [
-            j for j in d.jobs if j.customer_id == customer.id and j.status is JobStatus.OPEN
-        ]
-        return customer, max(open_jobs, key=lambda j: j.id or 0, default=None)
+        customer = matches[0]  # in id order
+        return customer, d.open_job(customer.id) if customer.id is not None else None
 
     async def update_customer(
         self,
@@ -614,12 +608,7 @@ class DirectoryService:
         if name is not None:
             new = replace(new, name=validate.name("name", name))
         if phones is not None:
-            normalised: list[str] = []
-            for raw in phones:
-                e164 = self._phone(raw, "phones")
-                if e164 not in normalised:
-                    normalised.append(e164)
-            new = replace(new, phones=tuple(normalised))
+            new = replace(new, phones=self._phones(phones, "phones"))
         if owner is not None:
             new = replace(new, owner=self._optional(owner))
         rules.check_customer(d, new)
@@ -641,9 +630,6 @@ class DirectoryService:
             found = rules.find_customer(d, customer)
             jobs = [j for j in jobs if j.customer_id == found.id]
         if status is not None:
-            try:
-                wanted = JobStatus(status.strip().lower())
-            except ValueError:
-                raise InvalidInput("status", f"'{status}' is not one of open, closed") from None
+            wanted = choice("status", status, JobStatus)
             jobs = [j for j in jobs if j.status is wanted]
         return tuple(sorted(jobs, key=lambda j: j.id or 0))

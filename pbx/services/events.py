@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -72,7 +72,9 @@ class EventHub:
             subscriber.offer(event)
 
     @contextmanager
-    def subscribe(self, accept: Callable[[Event], bool] = lambda _e: True):  # type: ignore[no-untyped-def]
+    def subscribe(
+        self, accept: Callable[[Event], bool] = lambda _e: True
+    ) -> Iterator[Subscription]:
         """A subscription for the duration of the `with` block."""
         subscription = Subscription(accept, self.size)
         self._subscribers.add(subscription)

@@ -34,7 +34,9 @@ class LampSwitch(Protocol):
 class MessageLamps:
     """Keeps every extension's lamp in step with its boxes."""
 
-    def __init__(self, counts: Counts, directory: DirectoryView, poll: float = POLL_SECONDS) -> None:
+    def __init__(
+        self, counts: Counts, directory: DirectoryView, poll: float = POLL_SECONDS
+    ) -> None:
         self.counts = counts
         self.directory = directory
         self.poll = poll

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from pbx.core import oncall, phone, rules
+from pbx.core.choices import choice
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import Directory
 from pbx.core.oncall import (
@@ -183,13 +184,7 @@ class OnCallService:
 
     async def shifts(self, status: str | None = None) -> list[Shift]:
         """Shifts by start, with the status the clock gives them now, optionally one status."""
-        wanted: ShiftStatus | None = None
-        if status is not None:
-            try:
-                wanted = ShiftStatus(status.strip().lower())
-            except ValueError:
-                choices = ", ".join(s.value for s in ShiftStatus)
-                raise InvalidInput("status", f"{status!r} is not one of {choices}") from None
+        wanted = choice("status", status, ShiftStatus) if status is not None else None
         now = self.clock()
         found = [oncall.with_clock(s, now) for s in await self._all_shifts()]
         return [s for s in found if wanted is None or s.status is wanted]

@@ -98,5 +98,7 @@ def format_status(report: dict[str, Any]) -> str:
             state = "registered" if ext["registered"] else "not registered"
             contact = ext["contacts"][0]["uri"] if ext["contacts"] else ""
             dnd = " [DND]" if ext["dnd"] else ""
-            lines.append(f"  {ext['number']:<5} {ext['user']:<20} {state:<15}{dnd} {contact}".rstrip())
+            lines.append(
+                f"  {ext['number']:<5} {ext['user']:<20} {state:<15}{dnd} {contact}".rstrip()
+            )
     return "\n".join(lines)

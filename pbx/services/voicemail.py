@@ -14,10 +14,11 @@ from typing import Any, Protocol
 from pbx.adapters.sounds import telephone_wav, write_sound
 from pbx.core import keywords as kw
 from pbx.core import rules
+from pbx.core.choices import choice
 from pbx.core.errors import InvalidInput
 from pbx.core.model import Directory
 from pbx.core.notifications import Notice
-from pbx.core.voicemail import Escalation, Message, TranscriptStatus
+from pbx.core.voicemail import Escalation, Message, MessageFilters, TranscriptStatus
 from pbx.services.calls import parse_when
 from pbx.services.ports import Repository
 from stt.audio import AudioError, load_wav
@@ -28,7 +29,13 @@ GREETING_MAX_SECONDS = 120.0
 
 class MessageRepository(Protocol):
     async def list_messages(
-        self, *, box: str | None, unread: bool | None, limit: int
+        self,
+        *,
+        box: str | None,
+        unread: bool | None,
+        limit: int,
+        status: TranscriptStatus | None = None,
+        filters: MessageFilters | None = None,
     ) -> list[Message]: ...
 
     async def get_message(self, ident: int) -> Message: ...
@@ -210,41 +217,15 @@ class VoicemailService:
         customer_id = rules.find_customer(d, customer).id if customer else None
         if assigned is not None:
             rules.require_user(d, assigned, "assigned")
-        wanted: TranscriptStatus | None = None
-        if status is not None:
-            try:
-                wanted = TranscriptStatus(status.strip().lower())
-            except ValueError:
-                choices = ", ".join(s.value for s in TranscriptStatus)
-                raise InvalidInput("status", f"{status!r} is not one of {choices}") from None
+        wanted = choice("status", status, TranscriptStatus) if status is not None else None
         allowed = None if boxes is None else frozenset(boxes)
-        if allowed is not None and box is None and len(allowed) == 1:
-            box = next(iter(allowed))  # one box: let the database filter
         if allowed is not None and (not allowed or (box is not None and box not in allowed)):
             return MessagePage([], d, False)
-
-        def keep(m: Message) -> bool:
-            return (
-                (allowed is None or m.box in allowed)
-                and (emergency is None or m.emergency is emergency)
-                and (customer_id is None or m.customer_id == customer_id)
-                and (assigned is None or m.assigned_to == assigned)
-                and (wanted is None or m.transcript_status == wanted)
-                and (start is None or m.received_at >= start)
-                and (end is None or m.received_at < end)
-                and (before is None or (m.received_at, m.id or 0) < before)
-            )
-
-        # The store filters by box and read state; the rest is sieved here, reading
-        # more of the newest messages until the page is full or none are left.
-        size = max(4 * (limit + 1), 200)
-        while True:
-            rows = await self.messages.list_messages(box=box, unread=unread, limit=size)
-            found = [m for m in rows if keep(m)]
-            if len(found) > limit or len(rows) < size:
-                return MessagePage(found[:limit], d, len(found) > limit)
-            size *= 4
-
+        filters = MessageFilters(allowed, emergency, customer_id, assigned, start, end, before)
+        found = await self.messages.list_messages(
+            box=box, unread=unread, status=wanted, limit=limit + 1, filters=filters
+        )  # one more than asked: whether another page follows
+        return MessagePage(found[:limit], d, len(found) > limit)
 
 
 def _slug(name: str) -> str:

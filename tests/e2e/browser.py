@@ -39,13 +39,17 @@ def chromium_binary() -> str | None:
 
 
 def require_browser() -> str:
-    """The Chromium binary; skips the test when there is none (or no Playwright)."""
+    """The Chromium binary. Like the PostgreSQL tests, never skipped: without Chromium or
+    Playwright the test fails and says why (`make test` installs both)."""
     binary = chromium_binary()
     if binary is None:
-        pytest.skip(
+        pytest.fail(
             "Chromium is not installed (tools/system-deps.sh installs the chromium package)"
         )
-    pytest.importorskip("playwright.sync_api", reason="playwright (a dev dependency) is missing")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail("playwright (a dev dependency in pyproject.toml) is not installed")
     assert (VENDOR / "jssip.min.js").is_file(), (
         "the softphone's SIP library is not built: run tools/vendor-js.sh (make vendor-js)"
     )

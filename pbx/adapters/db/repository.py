@@ -74,7 +74,7 @@ from pbx.core.model import (
 from pbx.core.notifications import Notice
 from pbx.core.oncall import Changes, EmergencyCall, Shift, ShiftStatus, settings_from_text
 from pbx.core.ringing import RingStats
-from pbx.core.voicemail import Escalation, Message, TranscriptStatus
+from pbx.core.voicemail import Escalation, Message, MessageFilters, TranscriptStatus
 
 E = TypeVar("E", bound=Entity)
 T = TypeVar("T")
@@ -496,7 +496,12 @@ class SqlRepository:
             users=by_key(
                 (
                     User(
-                        r.name, r.email, r.mobile, r.role, r.oncall_write, r.active,
+                        r.name,
+                        r.email,
+                        r.mobile,
+                        r.role,
+                        r.oncall_write,
+                        r.active,
                         tuple(c for c in (r.notify or "").split(",") if c),
                     )
                     for r in users
@@ -765,11 +770,19 @@ class SqlRepository:
         status: TranscriptStatus | None = None,
         oldest_first: bool = False,
         limit: int = 100,
+        filters: MessageFilters | None = None,
     ) -> list[Message]:
-        """Messages, newest first unless `oldest_first`; NotFound (field "box") for a bad box."""
+        """Messages, newest first unless `oldest_first`, filtered as given; NotFound (field
+        "box") for a bad box."""
         return await self.run_read(
             lambda s: voicemail.list_messages(
-                s, box=box, unread=unread, status=status, oldest_first=oldest_first, limit=limit
+                s,
+                box=box,
+                unread=unread,
+                status=status,
+                oldest_first=oldest_first,
+                limit=limit,
+                filters=filters,
             )
         )
 

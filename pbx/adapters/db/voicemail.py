@@ -25,7 +25,7 @@ from pbx.adapters.db.tables import (
 )
 from pbx.core.errors import NotFound
 from pbx.core.notifications import Notice, NoticeStatus
-from pbx.core.voicemail import Escalation, Message, TranscriptStatus
+from pbx.core.voicemail import Escalation, Message, MessageFilters, TranscriptStatus
 
 _MESSAGES = cast(sa.Table, MessageRow.__table__)
 _NOTICES = cast(sa.Table, NoticeRow.__table__)
@@ -117,6 +117,7 @@ async def list_messages(
     status: TranscriptStatus | None,
     oldest_first: bool,
     limit: int,
+    filters: MessageFilters | None = None,
 ) -> list[Message]:
     query = sa.select(_MESSAGES)
     if box is not None:
@@ -128,11 +129,34 @@ async def list_messages(
         query = query.where(_MESSAGES.c.read.is_(not unread))
     if status is not None:
         query = query.where(_MESSAGES.c.transcript_status == status.value)
+    if filters is not None:
+        query = query.where(*_filtered(filters))
     order = (_MESSAGES.c.received_at, _MESSAGES.c.id)
     if not oldest_first:
         order = (_MESSAGES.c.received_at.desc(), _MESSAGES.c.id.desc())
     rows = await session.execute(query.order_by(*order).limit(max(limit, 0)))
     return [_message(r) for r in rows]
+
+
+def _filtered(f: MessageFilters) -> list[Any]:
+    m = _MESSAGES.c
+    where: list[Any] = []
+    if f.boxes is not None:
+        where.append(m.box_name.in_(sorted(f.boxes)))
+    if f.emergency is not None:
+        where.append(m.keywords != "[]" if f.emergency else m.keywords == "[]")
+    if f.customer_id is not None:
+        where.append(m.customer_id == f.customer_id)
+    if f.assigned is not None:
+        where.append(sa.and_(m.assigned_user_id.is_not(None), m.assigned_user_name == f.assigned))
+    if f.since is not None:
+        where.append(m.received_at >= f.since)
+    if f.until is not None:
+        where.append(m.received_at < f.until)
+    if f.before is not None:
+        at, ident = f.before
+        where.append(sa.or_(m.received_at < at, sa.and_(m.received_at == at, m.id < ident)))
+    return where
 
 
 async def update_message(session: AsyncSession, ident: int, values: dict[str, Any]) -> Message:
