@@ -194,7 +194,7 @@ async def run_endpoint(
                 except asyncio.QueueEmpty:
                     return
                 began = time.perf_counter()
-                async with session.get(base + path) as resp:
+                async with session.get(base + _vary(path)) as resp:
                     await resp.read()
                     if resp.status != 200:
                         errors += 1
@@ -218,6 +218,32 @@ async def run_endpoint(
     }
 
 
+# placeholders of "varied" paths: a random value per request
+VARY = {"customer": (1, CUSTOMERS, 0), "call": (1, CALLS, 0), "phone": (0, CUSTOMERS - 1, 2000000)}
+
+
+def _vary(path: str) -> str:
+    for name, (low, high, offset) in VARY.items():
+        path = path.replace("{" + name + "}", str(offset + random.randint(low, high)))
+    return path
+
+
+def _wrk_script(path: str) -> str:
+    """A wrk Lua script that fills the placeholders of `path` anew for each request."""
+    table = ", ".join(f"{k} = {{{lo}, {hi}, {off}}}" for k, (lo, hi, off) in VARY.items())
+    return (
+        f"local vary = {{{table}}}\n"
+        f"local template = [[{path}]]\n"
+        "request = function()\n"
+        '  local path = string.gsub(template, "{(%w+)}", function(k)\n'
+        "    local v = vary[k]\n"
+        "    return tostring(v[3] + math.random(v[1], v[2]))\n"
+        "  end)\n"
+        "  return wrk.format(nil, path)\n"
+        "end\n"
+    )
+
+
 def _ms(text: str) -> float:
     for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60000.0)):
         if text.endswith(unit):
@@ -228,11 +254,20 @@ def _ms(text: str) -> float:
 def run_wrk(url: str, token: str, concurrency: int, seconds: float) -> dict[str, Any]:
     """The same measurement with wrk (C, two threads): the load generator costs far less CPU
     than Python's, which matters on a machine with two cores."""
+    script: list[str] = []
+    if "{" in url:
+        base, path = url.split("/api/", 1)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+            lua.write(_wrk_script("/api/" + path))
+        script = ["-s", lua.name]
+        url = base + "/"
     out = subprocess.run(
         ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", "--timeout", "30s",
-         "-H", f"Authorization: Bearer {token}", url],
+         "-H", f"Authorization: Bearer {token}", *script, url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+    if script:
+        os.unlink(script[1])
     found: dict[str, Any] = {"errors": 0}
     for line in out.splitlines():
         words = line.split()
@@ -313,6 +348,9 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="per run, with wrk")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--only", default="", help="run only the endpoints whose label contains this text"
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="pbx-api-bench-"))
@@ -336,6 +374,8 @@ def main() -> None:
     controller = subprocess.Popen([PBX, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{api_port}"
     endpoints = [
+        ("floor: health, no auth", "/api/health", admin),
+        ("floor: me, signed in", "/api/me", admin),
         ("calls, newest 50", "/api/calls?limit=50", admin),
         ("calls of one customer", f"/api/calls?customer={customer}", admin),
         ("missed calls, last 7 days", "/api/calls?disposition=Missed&since=7d&limit=50", admin),
@@ -346,7 +386,12 @@ def main() -> None:
         ("customers named like", "/api/customers?q=garcia%2001&limit=50", admin),
         ("customer lookup by phone", "/api/customers/lookup?phone=%2B13122004321", admin),
         ("users, first 50", "/api/users?limit=50", admin),
+        # every request a different page: what the cache cannot help with
+        ("varied: calls of a customer", "/api/calls?customer={customer}", admin),
+        ("varied: one call", "/api/calls/{call}", admin),
+        ("varied: customer lookup", "/api/customers/lookup?phone=%2B1312{phone}", admin),
     ]
+    endpoints = [e for e in endpoints if args.only in e[0]]
     try:
         deadline = time.time() + 60
         while True:

@@ -67,11 +67,12 @@ def init() -> None:
 @app.command("serve")
 def serve() -> None:
     """Run the controller (ARI + AMI + API) against an Asterisk that is already running."""
-    from pbx.runtime.controller import configure_logging
+    from pbx.runtime.controller import configure_logging, freeze_imports
     from pbx.runtime.controller import serve as run_serve
 
     cfg = settings()
     configure_logging(cfg.log_level)
+    freeze_imports()
     run(run_serve(cfg))
 
 
@@ -79,11 +80,12 @@ def serve() -> None:
 def up() -> None:
     """Init if needed, bootstrap and start Asterisk on the rendered config, run the controller;
     Ctrl-C or SIGTERM stops everything."""
-    from pbx.runtime.controller import configure_logging
+    from pbx.runtime.controller import configure_logging, freeze_imports
     from pbx.runtime.up import up as run_up
 
     cfg = settings()
     configure_logging(cfg.log_level)
+    freeze_imports()
     run(run_up(cfg))
 
 

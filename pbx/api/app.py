@@ -22,8 +22,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy.exc import SQLAlchemyError
 
+from pbx.adapters.db.engine import on_committed_writes
 from pbx.api.backend import Backend, Dialer, LiveView
 from pbx.api.base import PRINCIPAL_KEY, Operation, Routes
+from pbx.api.pagecache import PAGES_KEY, PageCache, cached
 from pbx.core.access import TOKEN_PREFIX, FailureLimiter, Forbidden, Principal
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import Directory
@@ -68,13 +70,23 @@ class ApiState:
     dialer: Dialer | None = None
     events: EventHub = field(default_factory=EventHub)
     limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    pages: PageCache = field(default_factory=PageCache)
     clock: Callable[[], float] = time.monotonic
+
+    def open(self, backend: Backend) -> None:
+        """Serve `backend`'s database; the cached pages go stale with any write of this
+        process to it (sign-ins noting their last use aside)."""
+        on_committed_writes(
+            backend.repo.engine, self.pages.invalidate, ignore=frozenset({"api_tokens"})
+        )
+        self.backend = backend
 
     def directory_changed(self) -> None:
         """The directory changed (through the API or the CLI): the API's snapshot and
         routing look at it now."""
         if self.backend is not None:
             self.backend.cached.invalidate()
+        self.pages.invalidate()
         if self.refresh_directory is not None:
             self.refresh_directory()
 
@@ -212,6 +224,7 @@ async def _refresh_directory(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     if state.backend is not None:
         state.backend.cached.invalidate()
+    state.pages.invalidate()
     if state.refresh_directory is None:
         return error(503, "call control is not running")
     state.refresh_directory()
@@ -241,7 +254,9 @@ def make_app(state: ApiState) -> web.Application:
         ),
     ]
     app[OPERATIONS_KEY] = ops
+    app[PAGES_KEY] = state.pages
     for op in ops:
-        app.router.add_route(op.method, op.path, op.handler)
+        handler = cached(op.handler) if op.cacheable and not op.public else op.handler
+        app.router.add_route(op.method, op.path, handler)
     softphone.add_routes(app)  # the browser softphone page (public: it signs in with a token)
     return app

@@ -57,6 +57,11 @@ class Operation:
     response: str = "application/json"  # or audio/wav, text/plain, text/event-stream ...
     status: int = 200
     public: bool = False
+    cache: bool = True  # a JSON GET that reads only the database (see pagecache)
+
+    @property
+    def cacheable(self) -> bool:
+        return self.cache and self.method == "GET" and self.response == "application/json"
 
     @property
     def path_params(self) -> tuple[Param, ...]:

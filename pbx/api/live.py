@@ -24,7 +24,7 @@ routes = Routes("live")
 SECRET_SETTINGS = ("password", "secret", "token")
 
 
-@routes.get("/api/me", "The token's user, role and permissions.")
+@routes.get("/api/me", "The token's user, role and permissions.", cache=False)
 async def me(request: web.Request) -> web.Response:
     p = principal(request)
     return web.json_response(
@@ -37,7 +37,7 @@ async def me(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/softphone", "The SIP account of the token user's browser softphone.")
+@routes.get("/api/softphone", "The SIP account of the token user's browser softphone.", cache=False)
 async def softphone(request: web.Request) -> web.Response:
     p = principal(request)
     backend = backend_of(request)
@@ -69,7 +69,7 @@ async def softphone(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/live", "Calls in progress and registered phones, now.")
+@routes.get("/api/live", "Calls in progress and registered phones, now.", cache=False)
 async def live(request: web.Request) -> web.Response:
     p = principal(request)
     access.require_dispatcher(p, "the live view")
@@ -127,7 +127,7 @@ def _setting_value(name: str, value: Any) -> Any:
     return str(value) if not isinstance(value, (bool, int, str)) else value
 
 
-@routes.get("/api/settings", "The controller's settings (secrets hidden).")
+@routes.get("/api/settings", "The controller's settings (secrets hidden).", cache=False)
 async def settings(request: web.Request) -> web.Response:
     access.require_admin(principal(request), "reading the settings")
     cfg = backend_of(request).settings

@@ -87,7 +87,7 @@ async def api_harness(db_url: str, home: Path, **settings: Any) -> AsyncIterator
     repo = await open_repository(db_url)
     backend = Backend(cfg, repo)
     state = ApiState(api_token=SYSTEM_TOKEN, version="test")
-    state.backend = backend
+    state.open(backend)
     try:
         async with TestClient(TestServer(make_app(state), host="127.0.0.1")) as client:
             yield ApiHarness(client, backend, state)

@@ -376,3 +376,48 @@ async def test_cached_directory_looks_once_for_many_and_never_hides_a_write(h: A
     await cached.add(User("zoe", "z@example.com"))
     assert (await cached.snapshot()).user("zoe") is not None
     await looking
+
+
+async def test_cached_pages_show_this_process_writes_at_once_and_others_soon(
+    h: ApiHarness, db_url: str
+) -> None:
+    from pbx.adapters.db.repository import open_repository
+
+    await _seed(h)
+    h.state.pages.max_age = 3600.0  # only writes make it read again
+    first = await h.get("/api/calls", "dee")
+    assert _keys(first)[0] == "n:5"
+    # the controller records a call (its own engine): the next read has it
+    await h.backend.repo.apply_call_patches([_call("n:6", 10, user="ann")])
+    assert _keys(await h.get("/api/calls", "dee"))[0] == "n:6"
+    # another process writes: the kept page is served until it is older than max_age
+    other = await open_repository(db_url)
+    try:
+        await other.apply_call_patches([_call("n:7", 20, user="bob")])
+    finally:
+        await other.close()
+    assert _keys(await h.get("/api/calls", "dee"))[0] == "n:6"
+    h.state.pages.max_age = 0.0
+    await h.get("/api/calls", "dee")  # this one reads it again (others meanwhile: the kept page)
+    assert _keys(await h.get("/api/calls", "dee"))[0] == "n:7"
+
+
+async def test_cached_pages_are_per_principal_and_answer_etags(h: ApiHarness) -> None:
+    await _seed(h)
+    assert len((await h.get("/api/calls", "dee"))["items"]) == 5
+    assert _keys(await h.get("/api/calls", "ann")) == ["n:4", "n:1"]  # hers, not all
+    resp = await h.client.get("/api/calls", headers=h.headers("dee"))
+    etag = resp.headers["ETag"]
+    again = await h.client.get("/api/calls", headers={**h.headers("dee"), "If-None-Match": etag})
+    assert again.status == 304 and await again.read() == b""
+    # a sign-in noting its last use is not a change (the page is not read again); a call is
+    reads = h.state.pages.misses
+    await h.backend.tokens.sign_in(h.tokens["bob"])
+    same = await h.client.get("/api/calls", headers={**h.headers("dee"), "If-None-Match": etag})
+    assert same.status == 304 and h.state.pages.misses == reads
+    await h.backend.repo.apply_call_patches([_call("n:6", 10, user="ann")])
+    changed = await h.client.get("/api/calls", headers={**h.headers("dee"), "If-None-Match": etag})
+    assert changed.status == 200 and changed.headers["ETag"] != etag
+    # errors are not kept: a bad filter is refused each time
+    for _ in range(2):
+        await h.get("/api/calls", "dee", status=400, disposition="Sometimes")

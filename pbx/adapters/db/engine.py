@@ -15,6 +15,8 @@ PostgreSQL (asyncpg) is the production backend.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +108,34 @@ def _create_private(path: Path) -> None:
         os.fchmod(fd, FILE_MODE)  # exactly 0600, whatever the umask
     finally:
         os.close(fd)
+
+
+_WRITE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+\"?(\w+)", re.I)
+
+
+def on_committed_writes(
+    engine: AsyncEngine, callback: Callable[[], None], ignore: frozenset[str] = frozenset()
+) -> None:
+    """Call `callback()` each time a connection of this process that wrote to a table
+    (other than those in `ignore`) goes back to the pool, i.e. after its commit or
+    rollback, when a new read sees what it wrote."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _mark(conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
+        found = _WRITE.match(statement)
+        if found is not None and found.group(1).lower() not in ignore:
+            conn.info[_WROTE] = True
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_WROTE, False):
+            callback()
+
+    @event.listens_for(engine.sync_engine, "commit")
+    def _commit(conn: Connection) -> None:
+        # a StaticPool (in-memory SQLite) never checks its one connection in: tell on commit
+        if isinstance(engine.pool, StaticPool) and conn.info.pop(_WROTE, False):
+            callback()
+
+
+_WROTE = "pbx_wrote"
