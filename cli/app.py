@@ -14,8 +14,10 @@ from cli import (
     dial,
     ext,
     group,
+    menu,
     number,
     oncall,
+    prompt,
     schedule,
     simulate,
     token,
@@ -37,6 +39,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(ext.app, name="ext")
 app.add_typer(number.app, name="number")
 app.add_typer(group.app, name="group")
+app.add_typer(menu.app, name="menu")
 app.add_typer(schedule.app, name="schedule")
 app.add_typer(voicemail.app, name="voicemail")
 app.add_typer(customer.app, name="customer")
@@ -45,6 +48,7 @@ app.add_typer(trunk.app, name="trunk")
 app.add_typer(calls.app, name="calls")
 app.add_typer(oncall.app, name="oncall")
 app.add_typer(token.app, name="token")
+app.add_typer(prompt.app, name="prompt")
 app.command("simulate")(simulate.simulate)
 app.command("dial")(dial.dial)
 

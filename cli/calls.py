@@ -77,6 +77,8 @@ def show(ident: int = typer.Argument(..., metavar="ID"), as_json: bool = JsonOpt
         return
     detail = present.call_detail(c, page.customer(c), page.job(c))
     legs, route = detail.pop("legs"), detail.pop("route")
+    if detail.get("triage") is None:
+        detail.pop("triage", None)  # shown only for calls asked the after-hours triage
     emit_one(detail, False)
     for title, lines in (("legs", legs), ("route", route)):
         typer.echo(f"{title}:")

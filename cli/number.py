@@ -17,7 +17,7 @@ def add(
     provider: str | None = typer.Option(None, "--provider", help="Telephony provider."),
     provider_ref: str | None = typer.Option(None, "--provider-ref", help="The provider's id."),
     assign: str | None = typer.Option(None, "--assign", help="Direct number of this user."),
-    dest: str | None = typer.Option(None, "--dest", help="ext:101 or group:NAME."),
+    dest: str | None = typer.Option(None, "--dest", help="ext:101, group:NAME or menu:NAME."),
     forward: str | None = typer.Option(None, "--forward", help="Forwarding number."),
     schedule: str | None = typer.Option(None, "--schedule", help="Business-hours schedule."),
     record: bool | None = typer.Option(
@@ -60,7 +60,9 @@ def update(
     label: str | None = typer.Option(None, "--label"),
     provider: str | None = typer.Option(None, "--provider"),
     provider_ref: str | None = typer.Option(None, "--provider-ref"),
-    dest: str | None = typer.Option(None, "--dest", help="ext:101, group:NAME, or '' to clear."),
+    dest: str | None = typer.Option(
+        None, "--dest", help="ext:101, group:NAME, menu:NAME, or '' to clear."
+    ),
     forward: str | None = typer.Option(None, "--forward", help="A number, or '' to clear."),
     schedule: str | None = typer.Option(None, "--schedule", help="A schedule, or '' to clear."),
     force: bool = typer.Option(False, "--force", help="Allow changing provider fields."),

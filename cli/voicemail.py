@@ -170,12 +170,23 @@ def export(
 @app.command("greeting")
 def greeting(
     box: str = typer.Argument(..., help="The voicemail box."),
-    file: Path | None = typer.Argument(None, help="A WAV file; omit with --default."),
+    file: Path | None = typer.Argument(None, help="A WAV file; omit with --text or --default."),
+    text: str | None = typer.Option(
+        None,
+        "--text",
+        help="Words to speak as the greeting (flite, offline; up to 1000 characters).",
+    ),
     default: bool = typer.Option(False, "--default", help="Go back to the standard greeting."),
 ) -> None:
-    """Set the greeting callers hear before the beep (a WAV file, converted for phones)."""
-    if (file is None) != default:
-        fail("file: give a WAV file, or --default", EXIT_BAD_INPUT)
+    """Set the greeting callers hear before the beep: a WAV file (converted for phones),
+    words spoken by the offline voice (--text), or the standard one (--default)."""
+    if (file is not None) + (text is not None) + default != 1:
+        fail("file: give exactly one of a WAV file, --text or --default", EXIT_BAD_INPUT)
+    if text is not None:
+        spoken = text
+        name = with_voicemail(lambda s: s.set_greeting_text(box, spoken))
+        done(f"voicemail box '{box}' greets with the spoken text ({name})")
+        return
     with_voicemail(lambda s: s.set_greeting(box, file))
     done(f"voicemail box '{box}' greets with " + ("the default greeting" if default else str(file)))
 

@@ -118,8 +118,32 @@ class RecordingEnded:
     type: str = "RecordingFinished"
 
 
+@dataclass(frozen=True)
+class DtmfReceived:
+    """A key pressed on a channel in our application (ChannelDtmfReceived)."""
+
+    channel_id: str
+    digit: str
+    type: str = "ChannelDtmfReceived"
+
+
+@dataclass(frozen=True)
+class PlaybackFinished:
+    """A playback ended: it played out, or was stopped (PlaybackFinished)."""
+
+    playback_id: str
+    type: str = "PlaybackFinished"
+
+
 AriEvent = (
-    StasisStart | StasisEnd | ChannelDestroyed | ApplicationReplaced | RecordingEnded | OtherEvent
+    StasisStart
+    | StasisEnd
+    | ChannelDestroyed
+    | ApplicationReplaced
+    | RecordingEnded
+    | DtmfReceived
+    | PlaybackFinished
+    | OtherEvent
 )
 
 # What the controller subscribes to (ARI application event filter): few events per call.
@@ -130,6 +154,8 @@ CALL_EVENTS = (
     "ApplicationReplaced",
     "RecordingFinished",  # voicemail messages
     "RecordingFailed",
+    "ChannelDtmfReceived",  # menus and triage
+    "PlaybackFinished",
 )
 
 
@@ -153,6 +179,13 @@ def parse_event(data: Mapping[str, Any]) -> AriEvent:
         )
     if kind == "ApplicationReplaced":
         return ApplicationReplaced()
+    if kind == "ChannelDtmfReceived":
+        channel = data.get("channel") or {}
+        ident = str(channel.get("id", "")) if isinstance(channel, dict) else ""
+        return DtmfReceived(ident, str(data.get("digit", "")))
+    if kind == "PlaybackFinished":
+        playback = data.get("playback") or {}
+        return PlaybackFinished(str(playback.get("id", "")) if isinstance(playback, dict) else "")
     if kind in ("RecordingFinished", "RecordingFailed"):
         recording = data.get("recording") or {}
         name = str(recording.get("name", "")) if isinstance(recording, dict) else ""
@@ -384,14 +417,37 @@ class AriClient:
     async def answer(self, channel_id: str) -> None:
         await self.request("POST", f"/channels/{channel_id}/answer")
 
-    async def play(self, channel_id: str, media: str) -> None:
-        """Queue `media` (e.g. `sound:vm-intro`) on the channel; later operations wait for it."""
-        await self.request("POST", f"/channels/{channel_id}/play", media=media)
+    async def _unless_gone(self, method: str, path: str, **params: Any) -> None:
+        """A request about something that may be gone already (404 is fine)."""
+        try:
+            await self.request(method, path, **params)
+        except AriError as exc:
+            if exc.status != 404:
+                raise
+
+    async def play(self, channel_id: str, media: str, playback_id: str | None = None) -> None:
+        """Queue `media` (e.g. `sound:vm-intro`; several separated by commas) on the channel;
+        later operations wait for it. `playback_id` names it (PlaybackFinished, stop)."""
+        if playback_id is None:
+            await self.request("POST", f"/channels/{channel_id}/play", media=media)
+        else:
+            await self.request("POST", f"/channels/{channel_id}/play/{playback_id}", media=media)
+
+    async def stop_playback(self, playback_id: str) -> None:
+        """Stop a playback (one that already ended is fine)."""
+        await self._unless_gone("DELETE", f"/playbacks/{playback_id}")
 
     async def record(
-        self, channel_id: str, name: str, *, max_seconds: int, silence_seconds: int
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        max_seconds: int,
+        silence_seconds: int,
+        beep: bool = True,
     ) -> None:
-        """Record the channel into stored recording `name` (WAV) after a beep; `#` ends it."""
+        """Record the channel into stored recording `name` (WAV), after a beep unless told
+        otherwise; `#` ends it."""
         await self.request(
             "POST",
             f"/channels/{channel_id}/record",
@@ -400,9 +456,13 @@ class AriClient:
             maxDurationSeconds=max_seconds,
             maxSilenceSeconds=silence_seconds,
             ifExists="overwrite",
-            beep=True,
+            beep=beep,
             terminateOn="#",
         )
+
+    async def stop_recording(self, name: str) -> None:
+        """Stop live recording `name`, keeping what was recorded (gone already is fine)."""
+        await self._unless_gone("POST", f"/recordings/live/{name}/stop")
 
     async def originate(
         self,
@@ -430,11 +490,7 @@ class AriClient:
 
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         """Hang the channel up; a channel that is already gone is not an error."""
-        try:
-            await self.request("DELETE", f"/channels/{channel_id}", reason=reason)
-        except AriError as exc:
-            if exc.status != 404:
-                raise
+        await self._unless_gone("DELETE", f"/channels/{channel_id}", reason=reason)
 
     async def channels(self) -> list[Channel]:
         return [Channel.parse(c) for c in await self.request("GET", "/channels") or []]
@@ -443,11 +499,7 @@ class AriClient:
         return list(await self.request("GET", "/bridges") or [])
 
     async def destroy_bridge(self, bridge_id: str) -> None:
-        try:
-            await self.request("DELETE", f"/bridges/{bridge_id}")
-        except AriError as exc:
-            if exc.status != 404:
-                raise
+        await self._unless_gone("DELETE", f"/bridges/{bridge_id}")
 
     async def stored_recording(self, name: str) -> bytes | None:
         """The file of a stored recording (None when Asterisk has no such recording)."""
@@ -460,11 +512,7 @@ class AriClient:
         return data if isinstance(data, bytes) else None
 
     async def delete_stored_recording(self, name: str) -> None:
-        try:
-            await self.request("DELETE", f"/recordings/stored/{name}")
-        except AriError as exc:
-            if exc.status != 404:
-                raise
+        await self._unless_gone("DELETE", f"/recordings/stored/{name}")
 
     async def entity_id(self) -> str:
         """Asterisk's entity id (the `asterisk_id` of its events)."""

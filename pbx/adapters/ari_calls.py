@@ -10,7 +10,10 @@ import time
 from pathlib import Path
 
 from pbx.adapters.ari import AriClient, AriError
-from pbx.core.callflow import Voicemail
+from pbx.adapters.sounds import DEFAULT_VOICE
+from pbx.core.callflow import RecordSpeech, Voicemail
+from pbx.core.model import Prompt
+from pbx.core.prompts import text_sound
 from pbx.core.voicemail import Message
 
 log = logging.getLogger(__name__)
@@ -21,6 +24,24 @@ def _unless_gone(exc: AriError, channel_id: str, what: str) -> None:
     if exc.status not in (404, 409):
         raise exc
     log.debug("call %s: %s skipped, channel gone (%s)", channel_id, what, exc.status)
+
+
+PLAYBACK_PREFIX = "pbxp-"
+
+
+def playback_id(channel_id: str, play: int) -> str:
+    """Our name for a call's prompt playback number `play` (see `playback_of`)."""
+    return f"{PLAYBACK_PREFIX}{play}-{channel_id}"
+
+
+def playback_of(ident: str) -> tuple[str, int] | None:
+    """The channel and playback number of one of our prompt playbacks; None for others."""
+    if not ident.startswith(PLAYBACK_PREFIX):
+        return None
+    number, _, channel_id = ident[len(PLAYBACK_PREFIX) :].partition("-")
+    if not (number.isascii() and number.isdigit() and channel_id):
+        return None
+    return channel_id, int(number)
 
 
 class AriCallChannel:
@@ -69,6 +90,38 @@ class AriCallChannel:
             )
         except AriError as exc:
             _unless_gone(exc, channel_id, "voicemail")
+
+    def media(self, prompt: Prompt) -> str:
+        """What Asterisk plays for `prompt`: its made file (a text prompt's file is named by
+        its text, and the controller makes any that is missing)."""
+        sound = prompt.sound or text_sound(DEFAULT_VOICE, (prompt.text or "").strip())
+        return f"sound:{self.sounds}/{sound}"
+
+    async def play_prompts(self, channel_id: str, prompts: tuple[Prompt, ...], play: int) -> None:
+        try:
+            await self.client.answer(channel_id)
+            media = ",".join(self.media(p) for p in prompts)
+            await self.client.play(channel_id, media, playback_id(channel_id, play))
+        except AriError as exc:
+            _unless_gone(exc, channel_id, "prompt")
+
+    async def stop_prompts(self, channel_id: str, play: int) -> None:
+        await self.client.stop_playback(playback_id(channel_id, play))
+
+    async def record_speech(self, channel_id: str, command: RecordSpeech) -> None:
+        try:
+            await self.client.record(
+                channel_id,
+                command.name,
+                max_seconds=command.max_seconds,
+                silence_seconds=command.silence_seconds,
+                beep=False,
+            )
+        except AriError as exc:
+            _unless_gone(exc, channel_id, "spoken triage")
+
+    async def stop_speech(self, name: str) -> None:
+        await self.client.stop_recording(name)
 
     async def hangup(self, channel_id: str) -> None:
         await self.client.hangup(channel_id)

@@ -22,7 +22,7 @@ from pbx.core import clicktodial
 from pbx.core.clicktodial import DialRequest
 from pbx.core.model import Directory
 from pbx.runtime.settings import Settings
-from pbx.runtime.wiring import oncall_prompt
+from pbx.runtime.wiring import oncall_prompt, prompt_maker
 from pbx.services.calls import CallsService
 from pbx.services.directory import DirectoryService
 from pbx.services.oncall import OnCallService
@@ -170,7 +170,9 @@ class Backend:
 
     def directory(self) -> DirectoryService:
         s = self.settings
-        return DirectoryService(self.reads, s.default_region, s.allow_international)
+        return DirectoryService(
+            self.reads, s.default_region, s.allow_international, prompt_maker(s)
+        )
 
     def calls(self) -> CallsService:
         return CallsService(self.reads, self.repo, self.recordings)

@@ -19,6 +19,7 @@ from aiohttp import web
 from pbx.api.app import backend_of, changed, snapshot
 from pbx.api.base import (
     LIST_PARAMS,
+    MAX_BODY,
     Param,
     Routes,
     body,
@@ -43,6 +44,7 @@ from pbx.core import keywords as kw
 from pbx.core.access import Forbidden, Principal
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import Directory, VoicemailBox
+from pbx.core.prompts import MAX_TEXT
 from pbx.core.voicemail import Message, TranscriptStatus
 
 routes = Routes("voicemail")
@@ -204,7 +206,9 @@ async def _upload(request: web.Request) -> bytes:
     """The request body (a WAV file), refused beyond GREETING_MAX_BYTES."""
     kind = request.content_type
     if kind not in GREETING_TYPES:
-        raise InvalidInput("Content-Type", f"must be audio/wav, got {kind}")
+        raise InvalidInput(
+            "Content-Type", f"must be audio/wav (a WAV file) or application/json, got {kind}"
+        )
     too_big = InvalidInput("body", f"is larger than {GREETING_MAX_BYTES} bytes")
     if request.content_length is not None and request.content_length > GREETING_MAX_BYTES:
         raise too_big
@@ -224,24 +228,48 @@ def _write(folder: str, data: bytes) -> Path:
     return path
 
 
+GREETING_TEXT = obj(
+    ["text"],
+    text=string(f"words spoken as the greeting by the offline voice (1..{MAX_TEXT} characters)"),
+)
+
+
+async def _greeting_text(request: web.Request) -> str:
+    """The `text` of a JSON greeting body; a WAV file sent as JSON is refused as such."""
+    try:
+        return str((await body(request, GREETING_TEXT))["text"])
+    except InvalidInput as exc:
+        too_big = request.content_length is not None and request.content_length > MAX_BODY
+        if exc.field != "body" or too_big or (await request.read())[:4] != b"RIFF":
+            raise
+        raise InvalidInput(
+            "Content-Type", "is application/json, but the body is a WAV file: send it as audio/wav"
+        ) from None
+
+
 @routes.put(
     "/api/voicemail/boxes/{name}/greeting",
-    "Set the box's greeting: the body is a WAV file (audio/wav), converted for phones (admin).",
+    "Set the box's greeting (admin): the body is a WAV file (audio/wav), converted for phones,"
+    ' or JSON {"text": "..."}: words spoken by the offline voice.',
+    body=GREETING_TEXT,
 )
 async def set_greeting(request: web.Request) -> web.Response:
     p = principal(request)
     access.require_admin(p, "setting a greeting")
     b, _ = await _box(request)
-    data = await _upload(request)
     service = backend_of(request).voicemail()
-    with tempfile.TemporaryDirectory(prefix="pbx-greeting-") as folder:
-        source = await asyncio.to_thread(_write, folder, data)
-        try:
-            await service.set_greeting(b.name, source)
-        except InvalidInput as exc:
-            if exc.field != "file":
-                raise
-            raise InvalidInput("body", exc.reason) from None
+    if request.content_type == "application/json":
+        await service.set_greeting_text(b.name, await _greeting_text(request))
+    else:
+        upload = await _upload(request)
+        with tempfile.TemporaryDirectory(prefix="pbx-greeting-") as folder:
+            source = await asyncio.to_thread(_write, folder, upload)
+            try:
+                await service.set_greeting(b.name, source)
+            except InvalidInput as exc:
+                if exc.field != "file":
+                    raise
+                raise InvalidInput("body", exc.reason) from None
     changed(request)
     b, _ = await _box(request)
     return web.json_response(_box_view(b))

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from pbx.core import menu as menus
 from pbx.core.calls import (
     CallLeg,
     CallPatch,
@@ -24,7 +25,7 @@ from pbx.core.calls import (
     LegKind,
     LegOutcome,
 )
-from pbx.core.model import RingGroup, Strategy
+from pbx.core.model import MenuTarget, OptionKind, Prompt, RingGroup, Strategy
 from pbx.core.oncall import Outcome
 from pbx.core.ringing import (
     Leg,
@@ -36,7 +37,16 @@ from pbx.core.ringing import (
     reach_number,
     reach_user,
 )
-from pbx.core.routing import NoAnswer, Plan, RoutingIndex, Step, StepKind, TargetKind
+from pbx.core.routing import (
+    NOT_EMERGENCY,
+    NoAnswer,
+    Plan,
+    RoutingIndex,
+    Step,
+    StepKind,
+    TargetKind,
+    choose,
+)
 
 EXTENSION_RING_SECONDS = 30  # an extension or a user's phones
 NUMBER_RING_SECONDS = 30  # a forwarding / after-hours number
@@ -78,6 +88,7 @@ class Phase(StrEnum):
     ROUTING = "routing"  # deciding the next step
     RINGING = "ringing"  # a wave is ringing (the channel is in Dial())
     ANNOUNCING = "announcing"  # playing a refusal
+    MENU = "menu"  # an auto attendant or the emergency triage is talking with the caller
     VOICEMAIL = "voicemail"  # greeting, beep, recording a message
     ENDING = "ending"  # the outcome is decided; waiting for the hangup
     DONE = "done"
@@ -131,7 +142,45 @@ class MessageRecorded:
     at: datetime
 
 
-Event = DialEnded | CallEnded | MessageRecorded | Confirmation
+@dataclass(frozen=True)
+class KeyPressed:
+    """The caller pressed a key (DTMF over ARI)."""
+
+    at: datetime
+    digit: str
+
+
+@dataclass(frozen=True)
+class PromptEnded:
+    """Prompt playback number `play` finished (or was stopped)."""
+
+    at: datetime
+    play: int
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    """Timer number `timer` (a `StartTimer`) ran out."""
+
+    at: datetime
+    timer: int
+
+
+@dataclass(frozen=True)
+class SpeechHeard:
+    """The spoken triage's answer was transcribed: `text`, and the emergency keywords found
+    in it (`failed`: it could not be transcribed)."""
+
+    at: datetime
+    text: str
+    keywords: tuple[str, ...] = ()
+    failed: bool = False
+
+
+Event = (
+    DialEnded | CallEnded | MessageRecorded | Confirmation | KeyPressed | PromptEnded
+    | TimerFired | SpeechHeard
+)  # fmt: skip
 
 
 # -- commands -------------------------------------------------------------------
@@ -176,6 +225,46 @@ class Voicemail:
 
 
 @dataclass(frozen=True)
+class PlayPrompts:
+    """Answer the channel if needed and play these prompts in turn (playback `play`)."""
+
+    prompts: tuple[Prompt, ...]
+    play: int
+
+
+@dataclass(frozen=True)
+class StopPrompts:
+    """Stop playback `play` (the caller pressed a key)."""
+
+    play: int
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    """Report `TimerFired(timer)` after `seconds` (older timers of the call are stale)."""
+
+    seconds: float
+    timer: int
+
+
+@dataclass(frozen=True)
+class RecordSpeech:
+    """Record the caller's answer to the spoken triage as `name` (no beep), then transcribe
+    it and report `SpeechHeard`."""
+
+    name: str
+    max_seconds: int
+    silence_seconds: int
+
+
+@dataclass(frozen=True)
+class StopSpeech:
+    """Stop recording `name` (a key decided first); nothing is reported for it."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     reason: str = "normal"
 
@@ -212,7 +301,34 @@ class SaveMessage:
 
 Command = (
     Dial | Announce | Voicemail | Hangup | Write | FetchRecording | SaveMessage | AlertOnCall
+    | PlayPrompts | StopPrompts | StartTimer | RecordSpeech | StopSpeech
+)  # fmt: skip
+
+# The standard after-hours question (a schedule's triage step may give its own).
+TRIAGE_PROMPT = Prompt(
+    "Our office is closed. If this is an emergency, such as a leak, no heat or no power, "
+    "press 1 now. Otherwise, stay on the line to leave a message."
 )
+
+
+TRIAGE_SPOKEN_PROMPT = Prompt(
+    "Our office is closed. If this is an emergency, please say in a few words what the "
+    "problem is, or press 1. Otherwise, stay on the line to leave a message."
+)
+SPEECH_SECONDS = 6  # the longest spoken answer recorded
+SPEECH_SILENCE_SECONDS = 2  # this much silence ends it
+JUDGE_SECONDS = 8  # the longest the caller waits for the answer to be transcribed
+
+
+class Triage(StrEnum):
+    """What the caller answered to the after-hours triage (kept in the call record)."""
+
+    EMERGENCY = "emergency"  # pressed 1
+    OTHER_KEY = "other-key"  # pressed another key
+    NO_KEY = "no-key"  # pressed nothing
+    SAID_EMERGENCY = "said-emergency"  # spoken: emergency keywords in the answer
+    SAID_OTHER = "said-other"  # spoken: no emergency keyword (or nothing said)
+    NOT_UNDERSTOOD = "not-understood"  # spoken: not transcribed in time, or it failed
 
 
 # -- state ------------------------------------------------------------------------
@@ -241,6 +357,11 @@ class CallState:
     adopted: bool = False  # found in Asterisk after a restart: routing state unknown
     oncall_shifts: tuple[int, ...] = ()  # on-call shifts whose technician the call went to
     declined: bool = False  # an on-call leg pressed 2
+    menu: menus.MenuState | None = None  # the menu or triage talking with the caller
+    answered: bool = False  # we answered the caller (a prompt played): ring with ringback
+    triage: Triage | None = None
+    listening: bool = False  # the spoken triage is recording or transcribing the answer
+    numbered: int = 0  # playbacks and timers of the call's menus so far
 
     @property
     def current(self) -> Step | None:
@@ -254,6 +375,7 @@ def adopt(key: str, plan: Plan, at: datetime) -> CallState:
 
 RECORDING_PREFIX = "pbx-"
 MESSAGE_PREFIX = "pbxvm-"
+SPEECH_PREFIX = "pbxtr-"
 
 
 def recording_name(key: str) -> str:
@@ -268,6 +390,11 @@ def recording_name(key: str) -> str:
 def message_name(key: str) -> str:
     """The name of a call's voicemail message on Asterisk: `pbxvm-<uniqueid>` (reversible too)."""
     return MESSAGE_PREFIX + key.rsplit(":", 1)[-1]
+
+
+def speech_name(key: str) -> str:
+    """The name of a call's spoken triage answer on Asterisk (reversible too)."""
+    return SPEECH_PREFIX + key.rsplit(":", 1)[-1]
 
 
 def recording_channel(name: str, prefix: str = RECORDING_PREFIX) -> str | None:
@@ -315,6 +442,10 @@ def step(state: CallState, event: Event, ctx: Context) -> tuple[CallState, list[
             return state, []
         state = replace(state, phase=Phase.ENDING, outcome=Disposition.VOICEMAIL)
         return _note(state, "end: message recorded"), [Announce("goodbye")]
+    if isinstance(event, KeyPressed | PromptEnded | TimerFired):
+        return _menu_event(state, event, ctx)
+    if isinstance(event, SpeechHeard):
+        return _heard(state, event, ctx)
     if state.phase is not Phase.RINGING:
         return state, []  # a late or repeated result: nothing is ringing
     state = _close_wave(state, event.at, _unanswered(event.status))
@@ -340,7 +471,8 @@ def _advance(state: CallState, at: datetime, ctx: Context) -> tuple[CallState, l
     while state.step + 1 < len(steps):
         state = replace(state, step=state.step + 1, wave=(), order=(), cursor=0, deadline=None)
         current = steps[state.step]
-        if current.target is TargetKind.ONCALL and current.shift is not None:
+        passed = current.skip == NOT_EMERGENCY  # the triage: the caller's call never went there
+        if current.target is TargetKind.ONCALL and current.shift is not None and not passed:
             state = replace(state, oncall_shifts=(*state.oncall_shifts, current.shift))
         if current.skip:
             continue
@@ -349,6 +481,11 @@ def _advance(state: CallState, at: datetime, ctx: Context) -> tuple[CallState, l
             return replace(state, phase=Phase.ANNOUNCING, outcome=outcome), [Announce(current.name)]
         if current.kind is StepKind.VOICEMAIL:
             return _voicemail(state, current.name, at, ctx)
+        if current.kind in (StepKind.MENU, StepKind.TRIAGE):
+            state, commands = _start_menu(state, current, ctx)
+            if commands:
+                return state, commands
+            continue
         state, commands = _start_ring(state, current, at, ctx)
         if commands:
             return state, commands
@@ -485,6 +622,10 @@ def _ring(
     # (tells the controller it answered, and starts the recording when there is one)
     name = recording_name(state.key) if record else None
     options = f"cU(pbx-answered^{name})" if name is not None else "cU(pbx-answered)"
+    if state.answered:
+        # The caller is past the answer (a menu, the triage): let them hear ringing, and
+        # keep the answering phone's name to ourselves (an update would be a re-INVITE).
+        options = "rI" + options
     args = "&".join(leg.dial for leg in legs) + f",{seconds},{options}"
     logged = tuple(
         CallLeg(
@@ -508,6 +649,128 @@ def _ring(
         legs=(*state.legs, *logged),
     )
     return state, [Dial(args, caller_id), Write(CallPatch(state.key, {}, legs=state.legs))]
+
+
+# -- menus and triage ------------------------------------------------------------------
+
+
+def _start_menu(state: CallState, current: Step, ctx: Context) -> tuple[CallState, list[Command]]:
+    """Begin the menu or triage of the current step; no commands when it cannot run."""
+    if current.kind is StepKind.TRIAGE:
+        standard = TRIAGE_SPOKEN_PROMPT if current.spoken else TRIAGE_PROMPT
+        menu = menus.triage_menu(current.prompt or standard)
+    else:
+        found = ctx.index.menus.get(current.name)
+        if found is None:
+            return _note(state, f"skipped menu {current.name}: it no longer exists"), []
+        menu = found
+    talk, said = menus.start(menu, frozenset(ctx.index.extensions), state.numbered)
+    state = replace(state, phase=Phase.MENU, menu=talk, answered=True)
+    return _menu_commands(state, said, None, ctx)
+
+
+def _menu_event(
+    state: CallState, event: KeyPressed | PromptEnded | TimerFired, ctx: Context
+) -> tuple[CallState, list[Command]]:
+    if state.phase is not Phase.MENU or state.menu is None:
+        return state, []
+    heard: menus.Event
+    if isinstance(event, KeyPressed):
+        heard = menus.Key(event.digit)
+    elif isinstance(event, PromptEnded):
+        heard = menus.PromptEnded(event.play)
+    else:
+        heard = menus.TimerFired(event.timer)
+    talk, said = menus.step(state.menu, heard)
+    return _menu_commands(replace(state, menu=talk), said, event.at, ctx)
+
+
+def _menu_commands(
+    state: CallState, said: list[menus.Command], at: datetime | None, ctx: Context
+) -> tuple[CallState, list[Command]]:
+    commands: list[Command] = []
+    for command in said:
+        if isinstance(command, menus.Play):
+            commands.append(PlayPrompts(command.prompts, command.play))
+        elif isinstance(command, menus.Stop):
+            commands.append(StopPrompts(command.play))
+        elif isinstance(command, menus.SetTimer):
+            seconds = command.seconds
+            if _spoken(state) and not state.listening and state.menu is not None:
+                # the question was asked: record the answer, wait for its transcript
+                state = replace(state, listening=True)
+                commands.append(
+                    RecordSpeech(speech_name(state.key), SPEECH_SECONDS, SPEECH_SILENCE_SECONDS)
+                )
+                seconds = SPEECH_SECONDS + JUDGE_SECONDS
+            commands.append(StartTimer(seconds, command.timer))
+        else:
+            state, more = _chosen(state, command, at or state.started_at, ctx)
+            commands.extend(more)
+    return state, commands
+
+
+def _chosen(
+    state: CallState, chosen: menus.Chosen, at: datetime, ctx: Context
+) -> tuple[CallState, list[Command]]:
+    """The caller left the menu or triage: go where they chose."""
+    current = state.current
+    assert current is not None and state.menu is not None
+    numbered = menus.numbers_used(state.menu)
+    state = replace(state, menu=None, phase=Phase.ROUTING, numbered=numbered)
+    keyed = f"pressed {chosen.keys}" if chosen.keys else "pressed nothing"
+    if current.kind is StepKind.TRIAGE:
+        emergency = chosen.target is not None and chosen.target.kind is OptionKind.ONCALL
+        if emergency:
+            triage = Triage.EMERGENCY
+        elif chosen.keys:
+            triage = Triage.OTHER_KEY
+        else:
+            triage = Triage.NOT_UNDERSTOOD if state.listening else Triage.NO_KEY
+        stop: list[Command] = [StopSpeech(speech_name(state.key))] if state.listening else []
+        state, commands = _triaged(state, emergency, triage, keyed, at, ctx)
+        return state, [*stop, *commands]
+    if chosen.target is None:
+        state = _note(state, f"menu {current.name}: {keyed}, and it has no default: next step")
+        return _advance(state, at, ctx)
+    how = "default" if chosen.how is menus.How.DEFAULT else keyed
+    reason = f"menu {current.name}: {how}"
+    state = _note(state, f"{reason} -> {chosen.target}")
+    plan = choose(state.plan, state.step, chosen.target, reason, ctx.index, at)
+    return _advance(replace(state, plan=plan), at, ctx)
+
+
+def _spoken(state: CallState) -> bool:
+    current = state.current
+    return current is not None and current.kind is StepKind.TRIAGE and current.spoken
+
+
+def _triaged(
+    state: CallState, emergency: bool, triage: Triage, answer: str, at: datetime, ctx: Context
+) -> tuple[CallState, list[Command]]:
+    said = "an emergency" if emergency else "not an emergency, no ringing"
+    if state.menu is not None:
+        state = replace(state, numbered=menus.numbers_used(state.menu))
+    state = replace(state, triage=triage, listening=False, menu=None, phase=Phase.ROUTING)
+    state = _note(state, f"triage: {answer}: {said}")
+    target = MenuTarget(OptionKind.ONCALL) if emergency else None
+    plan = choose(state.plan, state.step, target, "triage", ctx.index, at)
+    return _advance(replace(state, plan=plan), at, ctx)
+
+
+def _heard(state: CallState, event: SpeechHeard, ctx: Context) -> tuple[CallState, list[Command]]:
+    """The spoken triage's answer is understood (unless a key or the timer decided first)."""
+    if state.phase is not Phase.MENU or not state.listening:
+        return state, []
+    if event.failed:
+        answer, triage = "the answer could not be transcribed", Triage.NOT_UNDERSTOOD
+    else:
+        words = f"said {event.text!r}" if event.text else "said nothing"
+        found = f" (emergency keywords: {', '.join(event.keywords)})" if event.keywords else ""
+        answer = words + found
+        triage = Triage.SAID_EMERGENCY if event.keywords else Triage.SAID_OTHER
+    emergency = triage is Triage.SAID_EMERGENCY
+    return _triaged(state, emergency, triage, answer, event.at, ctx)
 
 
 def _unanswered(status: str) -> LegOutcome:
@@ -574,7 +837,7 @@ def _voicemail(
     found = ctx.index.boxes.get(box)
     if found is None:
         return _end(state, Disposition.MISSED, f"voicemail box {box} no longer exists")
-    state = replace(state, phase=Phase.VOICEMAIL, voicemail_box=box, voicemail_at=at)
+    state = replace(state, phase=Phase.VOICEMAIL, voicemail_box=box, voicemail_at=at, answered=True)
     state = _note(state, f"voicemail box {box}")
     return state, [Voicemail(box, message_name(state.key), found.greeting)]
 
@@ -624,6 +887,8 @@ def _ended(state: CallState, event: CallEnded) -> tuple[CallState, list[Command]
         "handled_by_group": _handled_group(state, winner),
     }
     values.update(_oncall_values(state, winner, answered_at))
+    if state.triage is not None:
+        values["triage"] = state.triage.value
     commands: list[Command] = []
     box = state.voicemail_box
     if winner is None and box is not None and state.voicemail_at is not None:

@@ -98,6 +98,8 @@ class CallRecord:
     oncall_shift: int | None = None
     oncall_outcome: str | None = None
     response_seconds: float | None = None
+    # The caller's answer to the after-hours triage (callflow.Triage), when it was asked.
+    triage: str | None = None
     id: int | None = None
 
     @property

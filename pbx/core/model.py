@@ -44,12 +44,28 @@ class BoxKind(StrEnum):
 class DestKind(StrEnum):
     EXTENSION = "ext"
     GROUP = "group"
+    MENU = "menu"
 
 
 class AfterHoursKind(StrEnum):
     ONCALL = "oncall"
     NUMBER = "number"
     VOICEMAIL = "voicemail"
+    MENU = "menu"
+    TRIAGE = "triage"  # "press 1 for an emergency": 1 goes on to the on-call steps
+
+
+class OptionKind(StrEnum):
+    """Where a menu key goes."""
+
+    EXTENSION = "ext"
+    GROUP = "group"
+    USER = "user"
+    VOICEMAIL = "voicemail"
+    MENU = "menu"
+    NUMBER = "number"  # an outside number through the trunk
+    ONCALL = "oncall"  # the on-call technician (an emergency call, as after hours)
+    REPEAT = "repeat"  # play the menu again
 
 
 class JobStatus(StrEnum):
@@ -137,18 +153,76 @@ class OpenRange:
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """What callers hear: `text` spoken offline by flite, or an uploaded recording.
+
+    `sound` is the made file's name in our sounds directory, as Asterisk plays it
+    (`pbx/prompts/<content hash>`); the same text always makes the same file.
+    """
+
+    text: str | None = None
+    sound: str | None = None
+
+    def __str__(self) -> str:
+        return repr(self.text) if self.text else f"recording {self.sound}"
+
+
+@dataclass(frozen=True)
 class AfterHoursStep:
-    """One step of the after-hours chain: the on-call technician, a number, or a voicemail box."""
+    """One step of the after-hours chain: the on-call technician, a number, a voicemail box,
+    a menu, or the emergency triage (`spoken`: the caller says the problem instead of
+    pressing 1; `prompt` None: the standard question)."""
 
     kind: AfterHoursKind
     target: str | None = None
+    prompt: Prompt | None = None
+    spoken: bool = False
 
     def __str__(self) -> str:
         if self.kind is AfterHoursKind.ONCALL:
             return "oncall"
         if self.kind is AfterHoursKind.NUMBER:
             return self.target or ""
-        return f"voicemail:{self.target}"
+        if self.kind is AfterHoursKind.TRIAGE:
+            return "triage:spoken" if self.spoken else "triage"
+        return f"{self.kind.value}:{self.target}"
+
+
+@dataclass(frozen=True)
+class MenuTarget:
+    """Where a menu key (or the menu's default) sends the caller."""
+
+    kind: OptionKind
+    name: str = ""  # extension, group, user, box, menu or E.164; "" for oncall and repeat
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.name}" if self.name else self.kind.value
+
+
+MENU_KEYS = "0123456789*#"
+
+
+@dataclass(frozen=True)
+class Menu:
+    """An auto attendant: a prompt, then a key per destination.
+
+    Silence for `timeout` seconds or a key with no option replays the prompt
+    (after `invalid_prompt`, if any) up to `retries` times; then the caller goes
+    to `default` (None: on with the rest of the call's plan). With `direct_dial`
+    the caller may also key an extension's number.
+    """
+
+    name: str
+    prompt: Prompt
+    options: tuple[tuple[str, MenuTarget], ...] = ()  # (key, target), by key
+    default: MenuTarget | None = None
+    timeout: int = 5
+    retries: int = 2
+    invalid_prompt: Prompt | None = None
+    direct_dial: bool = False
+
+    def option(self, key: str) -> MenuTarget | None:
+        return next((t for k, t in self.options if k == key), None)
 
 
 @dataclass(frozen=True)
@@ -223,6 +297,7 @@ class Directory:
     trunks: tuple[Trunk, ...] = ()
     shifts: tuple[Shift, ...] = ()  # on-call shifts that are not long over
     oncall: OnCallSettings = OnCallSettings()
+    menus: tuple[Menu, ...] = ()
 
     def user(self, name: str) -> User | None:
         return next((u for u in self.users if u.name == name), None)
@@ -241,6 +316,9 @@ class Directory:
 
     def box(self, name: str) -> VoicemailBox | None:
         return next((b for b in self.boxes if b.name == name), None)
+
+    def menu(self, name: str) -> Menu | None:
+        return next((m for m in self.menus if m.name == name), None)
 
     def trunk(self, name: str) -> Trunk | None:
         return next((t for t in self.trunks if t.name == name), None)

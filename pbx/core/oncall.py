@@ -125,6 +125,9 @@ class OnCallSettings:
     sla_minutes: int = 30  # response-time target
     auto_notify: bool = True  # alert the on-call technician of inbound emergencies
     business_name: str = ""  # said to the technician: "emergency call for <business>"
+    # What the technician's cell asks once the caller is said (spoken by flite; "" is
+    # the standard "press 1 to accept this call, or 2 to reject it").
+    accept_prompt: str = ""
 
 
 @dataclass(frozen=True)
@@ -436,7 +439,7 @@ _CADENCE_ALIASES = {
 }
 SETTING_KEYS = (
     "shift_hours", "cadence", "roster", "handoff", "timezone", "anchor",
-    "emergency_number", "sla_minutes", "auto_notify", "business_name",
+    "emergency_number", "sla_minutes", "auto_notify", "business_name", "accept_prompt",
 )  # fmt: skip
 
 
@@ -505,6 +508,12 @@ def parse_setting(
         if len(text) > 80 or any(not ch.isprintable() for ch in text):
             raise InvalidInput(key, "at most 80 printable characters")
         return text
+    if key == "accept_prompt":
+        if len(text) > 300 or any(not ch.isprintable() for ch in text):
+            raise InvalidInput(key, "at most 300 printable characters")
+        if text and "1" not in text and "one" not in text.lower():
+            raise InvalidInput(key, "must tell the technician to press 1 to accept")
+        return text
     raise InvalidInput("setting", f"unknown setting {key!r} (one of {', '.join(SETTING_KEYS)})")
 
 
@@ -540,6 +549,7 @@ def settings_text(settings: OnCallSettings) -> dict[str, str]:
         "sla_minutes": str(settings.sla_minutes),
         "auto_notify": "true" if settings.auto_notify else "false",
         "business_name": settings.business_name,
+        "accept_prompt": settings.accept_prompt,
     }
 
 

@@ -7,10 +7,13 @@ from typing import Any
 
 from pbx.core.calls import CallLeg, CallRecord
 from pbx.core.model import (
+    AfterHoursKind,
     BusinessNumber,
     Customer,
     Extension,
     Job,
+    Menu,
+    Prompt,
     RingGroup,
     Schedule,
     Trunk,
@@ -79,13 +82,56 @@ def group(g: RingGroup) -> dict[str, Any]:
 
 
 def schedule(s: Schedule) -> dict[str, Any]:
-    return {
+    """A schedule; one with a triage step also has `triage_prompt`, its question (None:
+    the standard one)."""
+    data: dict[str, Any] = {
         "name": s.name,
         "tz": s.tz,
         "hours": format_hours(s.hours),
         "holidays": [d.isoformat() for d in s.holidays],
         "after_hours": [str(step) for step in s.after_hours],
     }
+    triage = next((st for st in s.after_hours if st.kind is AfterHoursKind.TRIAGE), None)
+    if triage is not None:
+        data["triage_prompt"] = prompt_text(triage.prompt)
+    return data
+
+
+def prompt_text(p: Prompt | None) -> str | None:
+    """What a prompt says, for people: its text, or `recording <sound>`."""
+    return None if p is None else p.text or f"recording {p.sound}"
+
+
+def menu(m: Menu) -> dict[str, Any]:
+    """A menu: `options` maps each key to its target (`ext:101`, `oncall`, ...)."""
+    return {
+        "name": m.name,
+        "prompt": prompt_text(m.prompt),
+        "prompt_sound": m.prompt.sound,
+        "options": {key: str(target) for key, target in m.options},
+        "default": str(m.default) if m.default is not None else None,
+        "timeout": m.timeout,
+        "retries": m.retries,
+        "invalid_prompt": prompt_text(m.invalid_prompt),
+        "direct_dial": m.direct_dial,
+    }
+
+
+def menu_row(m: Menu) -> dict[str, Any]:
+    """One line of `pbx menu list`: the options as `1=group:Dispatch` items."""
+    return {
+        "name": m.name,
+        "options": [f"{key}={target}" for key, target in m.options],
+        "default": str(m.default) if m.default is not None else None,
+        "timeout": m.timeout,
+        "retries": m.retries,
+        "direct_dial": m.direct_dial,
+        "prompt": _short(prompt_text(m.prompt) or ""),
+    }
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def box(b: VoicemailBox) -> dict[str, Any]:
@@ -223,6 +269,7 @@ def call(c: CallRecord, customer: str | None = None, job: str | None = None) -> 
         "recording": c.recording,
         "voicemail_box": c.voicemail_box,
         "transcript": c.transcript,
+        "triage": c.triage,  # emergency, other-key, no-key; None: not asked
         "route": list(c.route),
         "legs": [call_leg(leg) for leg in c.legs],
     }
@@ -266,6 +313,7 @@ def call_detail(
         "disposition": _status(c),
         "hangup_cause": c.hangup_cause,
         "recording": c.recording,
+        "triage": c.triage,  # emergency, other-key, no-key; None: not asked
         "legs": [leg_line(leg, tz) for leg in c.legs],
         "route": list(c.route),
     }
@@ -296,7 +344,9 @@ def message(m: Message, customer: str | None = None) -> dict[str, Any]:
     }
 
 
-def message_row(m: Message, customer: str | None = None, tz: tzinfo | None = None) -> dict[str, Any]:
+def message_row(
+    m: Message, customer: str | None = None, tz: tzinfo | None = None
+) -> dict[str, Any]:
     """One line of `pbx voicemail list`."""
     if m.transcript_status is TranscriptStatus.DONE:
         text = m.transcript or ""

@@ -25,7 +25,7 @@ else the main number.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -45,6 +45,10 @@ from pbx.core.model import (
     Directory,
     Extension,
     Job,
+    Menu,
+    MenuTarget,
+    OptionKind,
+    Prompt,
     RingGroup,
     Schedule,
     Trunk,
@@ -76,6 +80,8 @@ class StepKind(StrEnum):
     RING = "ring"  # ring a target; see `TargetKind`
     VOICEMAIL = "voicemail"  # leave a message in box `Step.name`
     ANNOUNCE = "announce"  # play announcement `Step.name` and hang up (disposition Failed)
+    MENU = "menu"  # the auto attendant `Step.name`: the caller's key decides the rest
+    TRIAGE = "triage"  # "press 1 for an emergency": else the ring steps after it are passed
 
 
 class TargetKind(StrEnum):
@@ -129,6 +135,8 @@ class Step:
     skip: str | None = None
     shift: int | None = None  # ONCALL: the on-call shift whose technician (`name`) is rung
     backup: bool = False  # ONCALL: that shift is the backup
+    prompt: Prompt | None = None  # TRIAGE: the question (None: the standard one)
+    spoken: bool = False  # TRIAGE: the caller says the problem instead of pressing 1
 
     def describe(self) -> str:
         """One line for people, e.g. `ring group Dispatch — number destination; no answer: ...`."""
@@ -141,6 +149,14 @@ class Step:
         if self.kind is StepKind.ANNOUNCE:
             what = _ANNOUNCEMENTS.get(self.name)
             return f"announce {self.name!r}" + (f" ({what})" if what else "") + " and hang up"
+        if self.kind is StepKind.MENU:
+            return f"menu {self.name}"
+        if self.kind is StepKind.TRIAGE:
+            how = "say what the problem is" if self.spoken else "press 1"
+            return (
+                f"emergency triage ({how}): an emergency goes on to the next steps, "
+                "anything else skips their ringing"
+            )
         if self.target is TargetKind.ONCALL:
             who = "backup" if self.backup else "on-call"
             tech = f" {self.name}" if self.name else ""
@@ -231,6 +247,7 @@ class RoutingIndex:
     group_by_ext: dict[str, RingGroup]  # a group's dial code -> the group
     schedules: dict[str, Schedule]
     boxes: dict[str, VoicemailBox]
+    menus: dict[str, Menu]
     customer_by_phone: dict[str, Customer]  # E.164 -> the customer (lowest id on a shared phone)
     open_job: dict[int, Job]  # customer id -> its newest open job
     direct_number: dict[str, str]  # user -> the business number assigned to them
@@ -264,6 +281,7 @@ class RoutingIndex:
             group_by_ext={g.extension: g for g in directory.groups if g.extension},
             schedules={s.name: s for s in directory.schedules},
             boxes={b.name: b for b in directory.boxes},
+            menus={m.name: m for m in directory.menus},
             customer_by_phone={e164: cs[0] for e164, cs in directory.customers_by_phone.items()},
             open_job=directory.open_jobs,
             direct_number=direct_number,
@@ -279,6 +297,7 @@ def _ext_order(ext: Extension) -> tuple[int, str]:
 # --- helpers ------------------------------------------------------------------------
 
 NO_TRUNK = "no trunk is configured"
+NOT_EMERGENCY = "not an emergency"  # the triage's caller did not say it is one
 _ONCALL_MISSING = "nobody is on call now"
 
 
@@ -405,6 +424,10 @@ def _after_hours_steps(
         return _oncall_steps(reason, index, at)
     if step.kind is AfterHoursKind.NUMBER:
         return [_number_step(step.target or "", reason, index, NoAnswer.NEXT)]
+    if step.kind is AfterHoursKind.MENU:
+        return [_menu_step(step.target or "", reason, index)]
+    if step.kind is AfterHoursKind.TRIAGE:
+        return [Step(StepKind.TRIAGE, reason, prompt=step.prompt, spoken=step.spoken)]
     box = step.target or ""
     skip = None if box in index.boxes else f"voicemail box {box!r} does not exist"
     return [Step(StepKind.VOICEMAIL, reason, name=box, skip=skip)]
@@ -413,7 +436,111 @@ def _after_hours_steps(
 def _chain(
     chain: tuple[AfterHoursStep, ...], reason: str, index: RoutingIndex, at: datetime
 ) -> list[Step]:
-    return [s for step in chain for s in _after_hours_steps(step, reason, index, at)]
+    steps = [s for step in chain for s in _after_hours_steps(step, reason, index, at)]
+    if (
+        steps
+        and steps[0].kind is StepKind.TRIAGE
+        and not any(s.kind is StepKind.RING and not s.skip for s in steps[1:])
+    ):
+        # nothing to ring for an emergency: asking the caller would only delay them
+        steps[0] = replace(steps[0], skip="no step after it rings anybody")
+    return steps
+
+
+def _menu_step(name: str, reason: str, index: RoutingIndex) -> Step:
+    menu = index.menus.get(name)
+    skip = None if menu is not None else f"menu {name} does not exist"
+    return Step(StepKind.MENU, reason, name=name, skip=skip)
+
+
+def describe_menu(menu: Menu) -> str:
+    """One line: the prompt, each key, what silence or wrong keys lead to."""
+    keys = ", ".join(f"{key} -> {_target_text(t)}" for key, t in menu.options) or "no options"
+    tries = menu.retries + 1
+    default = _target_text(menu.default) if menu.default else "the next step of the call"
+    text = (
+        f"menu {menu.name}: says {menu.prompt}; {keys}; no key within {menu.timeout} s or a "
+        f"wrong key {tries} time{'s' if tries != 1 else ''}: {default}"
+    )
+    return text + ("; extensions can be dialled directly" if menu.direct_dial else "")
+
+
+def _target_text(target: MenuTarget) -> str:
+    if target.kind is OptionKind.ONCALL:
+        return "the on-call technician"
+    if target.kind is OptionKind.REPEAT:
+        return "the menu again"
+    if target.kind is OptionKind.NUMBER:
+        return f"number {phone.display(target.name)}"
+    what = {OptionKind.EXTENSION: "extension", OptionKind.VOICEMAIL: "voicemail box"}
+    return f"{what.get(target.kind, target.kind.value)} {target.name}"
+
+
+def _menu_notes(steps: tuple[Step, ...], index: RoutingIndex) -> list[str]:
+    """A line for every menu the call may reach (through other menus too), each once."""
+    todo = [s.name for s in steps if s.kind is StepKind.MENU and not s.skip]
+    seen: set[str] = set()
+    lines: list[str] = []
+    while todo:
+        name = todo.pop(0)
+        menu = index.menus.get(name)
+        if name in seen or menu is None:
+            continue
+        seen.add(name)
+        lines.append(describe_menu(menu))
+        targets = [t for _, t in menu.options] + ([menu.default] if menu.default else [])
+        todo.extend(t.name for t in targets if t.kind is OptionKind.MENU)
+    return lines
+
+
+def choose(
+    plan: Plan,
+    at_step: int,
+    target: MenuTarget | None,
+    reason: str,
+    index: RoutingIndex,
+    at: datetime,
+) -> Plan:
+    """The plan once the caller chose at its menu or triage step number `at_step`.
+
+    A menu's choice replaces the steps after it with where the choice leads (no
+    choice and no default: the plan goes on as it was). The triage goes on as it
+    was for an emergency (`target` is the on-call technician); else the ring steps
+    after it are passed, which leaves the voicemail.
+    """
+    head, rest = plan.steps[: at_step + 1], plan.steps[at_step + 1 :]
+    if plan.steps[at_step].kind is StepKind.TRIAGE:
+        if target is not None and target.kind is OptionKind.ONCALL:
+            return plan
+        rest = tuple(
+            replace(s, skip=NOT_EMERGENCY) if s.kind is StepKind.RING and not s.skip else s
+            for s in rest
+        )
+        return replace(plan, steps=(*head, *rest))
+    if target is None:
+        return plan
+    return replace(plan, steps=(*head, *target_steps(target, reason, index, at)))
+
+
+def target_steps(target: MenuTarget, reason: str, index: RoutingIndex, at: datetime) -> list[Step]:
+    """The steps a menu key (or a menu's default) leads to."""
+    kind, name = target.kind, target.name
+    if kind is OptionKind.EXTENSION:
+        return [_extension_step(name, reason, index)]
+    if kind is OptionKind.GROUP:
+        return [_group_step(index.groups.get(name), name, reason)]
+    if kind is OptionKind.USER:
+        return [_user_step(name, reason, index)]
+    if kind is OptionKind.MENU:
+        return [_menu_step(name, reason, index)]
+    if kind is OptionKind.NUMBER:
+        return [_number_step(name, reason, index, NoAnswer.NEXT)]
+    if kind is OptionKind.ONCALL:
+        return _oncall_steps(reason, index, at)
+    if kind is OptionKind.VOICEMAIL:
+        skip = None if name in index.boxes else f"voicemail box {name!r} does not exist"
+        return [Step(StepKind.VOICEMAIL, reason, name=name, skip=skip)]
+    return []  # REPEAT is the menu's own business
 
 
 def _announce(name: str, reason: str) -> tuple[Step, ...]:
@@ -481,7 +608,7 @@ def _route_inbound(facts: CallFacts, index: RoutingIndex, at: datetime) -> Plan:
             customer_name=customer.name if customer is not None else None,
             job_id=job_id,
             record=record,
-            notes=tuple(notes),
+            notes=(*notes, *_menu_notes(steps, index)),
         )
 
     if number is None:
@@ -539,6 +666,8 @@ def _in_hours(
     if dest is not None:
         if dest.kind is DestKind.EXTENSION:
             steps.append(_extension_step(dest.name, "number destination", index))
+        elif dest.kind is DestKind.MENU:
+            steps.append(_menu_step(dest.name, "number destination", index))
         else:
             steps.append(_group_step(index.groups.get(dest.name), dest.name, "number destination"))
     if number.forward:

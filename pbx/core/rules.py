@@ -20,6 +20,10 @@ from pbx.core.model import (
     DestKind,
     Directory,
     Extension,
+    Menu,
+    MenuTarget,
+    OptionKind,
+    Prompt,
     RingGroup,
     Role,
     Schedule,
@@ -60,6 +64,27 @@ def require_box(d: Directory, name: str, field: str = "box") -> VoicemailBox:
     return _require(d.box(name), field, "voicemail box", name)
 
 
+def require_menu(d: Directory, name: str, field: str = "menu") -> Menu:
+    return _require(d.menu(name), field, "menu", name)
+
+
+def _menus_naming(d: Directory, kind: OptionKind, name: str, but: str | None = None) -> list[str]:
+    """The menus (other than `but`) whose options or default send callers to `kind` `name`,
+    e.g. ["menu 'Main' (key 1)", "menu 'Night' (default)"]."""
+    wanted = MenuTarget(kind, name)
+    found = []
+    for menu in d.menus:
+        if menu.name == but:
+            continue
+        keys = [key for key, target in menu.options if target == wanted]
+        if menu.default == wanted:
+            keys.append("default")
+        if keys:
+            where = ", ".join(k if k == "default" else f"key {k}" for k in keys)
+            found.append(f"menu '{menu.name}' ({where})")
+    return found
+
+
 def _dial_code_owner(d: Directory, code: str) -> str | None:
     """What already answers to the internal dial code `code`, if anything."""
     if d.extension(code) is not None:
@@ -88,6 +113,9 @@ def check_user_removal(d: Directory, user: User) -> None:
                 "user",
                 f"'{user.name}' still has direct number {num.e164}; unassign it first",
             )
+    menus = _menus_naming(d, OptionKind.USER, user.name)
+    if menus:
+        raise InvalidInput("user", f"'{user.name}' is still used by {menus[0]}; change that first")
 
 
 def check_extension(d: Directory, ext: Extension, previous: Extension | None = None) -> None:
@@ -107,6 +135,7 @@ def _references_to_extension(d: Directory, number: str) -> list[str]:
         if n.destination == Destination(DestKind.EXTENSION, number)
     ]
     refs += [f"ring group '{g.name}'" for g in d.groups if number in g.members]
+    refs += _menus_naming(d, OptionKind.EXTENSION, number)
     return refs
 
 
@@ -121,13 +150,13 @@ def check_extension_removal(d: Directory, ext: Extension) -> None:
 def check_destination(d: Directory, dest: Destination) -> None:
     if dest.kind is DestKind.EXTENSION:
         require_extension(d, dest.name, "dest")
+    elif dest.kind is DestKind.MENU:
+        require_menu(d, dest.name, "dest")
     else:
         require_group(d, dest.name, "dest")
 
 
-def check_number(
-    d: Directory, num: BusinessNumber, previous: BusinessNumber | None = None
-) -> None:
+def check_number(d: Directory, num: BusinessNumber, previous: BusinessNumber | None = None) -> None:
     if (previous is None or previous.e164 != num.e164) and d.number(num.e164) is not None:
         raise InvalidInput("number", f"{num.e164} already exists")
     if num.assigned_user is not None:
@@ -179,6 +208,11 @@ def check_group_removal(d: Directory, group: RingGroup) -> None:
             raise InvalidInput(
                 "group", f"'{group.name}' is the destination of {num.e164}; change that first"
             )
+    menus = _menus_naming(d, OptionKind.GROUP, group.name)
+    if menus:
+        raise InvalidInput(
+            "group", f"'{group.name}' is still used by {menus[0]}; change that first"
+        )
 
 
 def check_schedule(d: Directory, sched: Schedule, previous: Schedule | None = None) -> None:
@@ -187,6 +221,10 @@ def check_schedule(d: Directory, sched: Schedule, previous: Schedule | None = No
     for step in sched.after_hours:
         if step.kind is AfterHoursKind.VOICEMAIL and step.target is not None:
             require_box(d, step.target, "after_hours")
+        if step.kind is AfterHoursKind.MENU and step.target is not None:
+            require_menu(d, step.target, "after_hours")
+        if step.prompt is not None:
+            _check_prompt(step.prompt, "triage_prompt")
 
 
 def check_schedule_removal(d: Directory, sched: Schedule) -> None:
@@ -212,8 +250,85 @@ def check_box_removal(d: Directory, box: VoicemailBox) -> None:
         if group.fallback_box == box.name:
             raise InvalidInput("box", f"'{box.name}' is the fallback of ring group '{group.name}'")
     for sched in d.schedules:
-        if any(s.target == box.name for s in sched.after_hours):
+        if any(
+            s.kind is AfterHoursKind.VOICEMAIL and s.target == box.name for s in sched.after_hours
+        ):
             raise InvalidInput("box", f"'{box.name}' is in the after-hours chain of '{sched.name}'")
+    menus = _menus_naming(d, OptionKind.VOICEMAIL, box.name)
+    if menus:
+        raise InvalidInput("box", f"'{box.name}' is still used by {menus[0]}; change that first")
+
+
+MENU_TIMEOUT = (1, 60)  # seconds the caller has to press a key after the prompt
+MENU_RETRIES = (0, 9)  # replays after a miss before the default
+
+
+def _check_prompt(prompt: Prompt, field: str) -> None:
+    if not (prompt.text and prompt.text.strip()) and not prompt.sound:
+        raise InvalidInput(field, "has neither text nor a recording (e.g. --prompt 'Press 1 ...')")
+
+
+def _check_target(d: Directory, menu: Menu, target: MenuTarget, field: str) -> None:
+    """The entity `target` names exists (a menu may name itself, e.g. after a rename)."""
+    kind, name = target.kind, target.name
+    if kind is OptionKind.EXTENSION:
+        require_extension(d, name, field)
+    elif kind is OptionKind.GROUP:
+        require_group(d, name, field)
+    elif kind is OptionKind.USER:
+        require_user(d, name, field)
+    elif kind is OptionKind.VOICEMAIL:
+        require_box(d, name, field)
+    elif kind is OptionKind.MENU and name != menu.name:
+        require_menu(d, name, field)
+    elif kind is OptionKind.NUMBER and not name:
+        raise InvalidInput(field, "number: names no phone number (e.g. 'number:+13125550100')")
+
+
+def check_menu(d: Directory, menu: Menu, previous: Menu | None = None) -> None:
+    """A new menu (or `previous` changed into `menu`) is consistent with the directory."""
+    if (previous is None or previous.name != menu.name) and d.menu(menu.name) is not None:
+        raise InvalidInput("name", f"a menu named '{menu.name}' already exists")
+    _check_prompt(menu.prompt, "prompt")
+    if menu.invalid_prompt is not None:
+        _check_prompt(menu.invalid_prompt, "invalid_prompt")
+    lo, hi = MENU_TIMEOUT
+    if not lo <= menu.timeout <= hi:
+        raise InvalidInput("timeout", f"{menu.timeout} is out of range ({lo} to {hi} seconds)")
+    lo, hi = MENU_RETRIES
+    if not lo <= menu.retries <= hi:
+        raise InvalidInput("retries", f"{menu.retries} is out of range ({lo} to {hi})")
+    seen: set[str] = set()
+    for key, target in menu.options:
+        if key in seen:
+            raise InvalidInput("option", f"key {key} is given twice (one target per key)")
+        seen.add(key)
+        _check_target(d, menu, target, "option")
+    if menu.default is not None:
+        if menu.default.kind is OptionKind.REPEAT:
+            raise InvalidInput(
+                "default",
+                "repeat would replay the menu for ever; give where callers go "
+                "(e.g. 'voicemail:Main'), or none to go on with the call",
+            )
+        _check_target(d, menu, menu.default, "default")
+
+
+def check_menu_removal(d: Directory, menu: Menu) -> None:
+    """A menu cannot go while a number, an after-hours chain or another menu sends callers to it."""
+    for num in d.numbers:
+        if num.destination == Destination(DestKind.MENU, menu.name):
+            raise InvalidInput(
+                "menu", f"'{menu.name}' is the destination of {num.e164}; change that first"
+            )
+    for sched in d.schedules:
+        if any(s.kind is AfterHoursKind.MENU and s.target == menu.name for s in sched.after_hours):
+            raise InvalidInput(
+                "menu", f"'{menu.name}' is in the after-hours chain of '{sched.name}'"
+            )
+    menus = _menus_naming(d, OptionKind.MENU, menu.name, but=menu.name)
+    if menus:
+        raise InvalidInput("menu", f"'{menu.name}' is still used by {menus[0]}; change that first")
 
 
 def check_customer(d: Directory, customer: Customer) -> None:

@@ -291,14 +291,16 @@ def parse_holiday(s: str) -> date:
 
 
 def parse_after_hours(spec: str, region: str) -> tuple[AfterHoursStep, ...]:
-    """Parse the after-hours chain, e.g. "oncall, +14155550100, voicemail:After Hours".
+    """Parse the after-hours chain, e.g. "triage, oncall, +14155550100, voicemail:After Hours".
 
-    Steps are tried in order: `oncall` (the technician of the active on-call
-    shift), a phone number (normalised to E.164 in `region`), and
-    `voicemail:BOX` (the box name is checked for shape only; whether the box
-    exists is checked elsewhere). A chain has at least one step and no step
-    twice; voicemail always answers, so at most one voicemail step, and it must
-    be last.
+    Steps are tried in order: `triage` (the caller is asked whether it is an
+    emergency, by pressing 1; `triage:spoken`: by saying the problem; anything
+    else skips the ringing steps after it), `oncall` (the technician of the
+    active on-call shift), a phone number (normalised to E.164 in `region`),
+    `voicemail:BOX` and `menu:NAME` (names are checked for shape only; whether
+    they exist is checked elsewhere). A chain has at least one step and no step
+    twice; triage comes at most once, first, and not alone; voicemail always
+    answers and a menu decides the rest, so at most one of them, and it must be last.
     """
     field = "after_hours"
     items = [item.strip() for item in spec.split(",")]
@@ -308,28 +310,61 @@ def parse_after_hours(spec: str, region: str) -> tuple[AfterHoursStep, ...]:
         raise InvalidInput(field, f"{spec!r} has an empty step")
     steps: list[AfterHoursStep] = []
     for item in items:
-        if steps and steps[-1].kind is AfterHoursKind.VOICEMAIL:
+        last = steps[-1] if steps else None
+        if last is not None and last.kind is AfterHoursKind.VOICEMAIL:
             raise InvalidInput(
-                field, f"{item!r} comes after {steps[-1]}, which always answers; put voicemail last"
+                field, f"{item!r} comes after {last}, which always answers; put voicemail last"
             )
-        head, sep, rest = item.partition(":")
-        if item.lower() in ("oncall", "on-call"):
-            step = AfterHoursStep(AfterHoursKind.ONCALL)
-        elif sep and head.strip().lower() == "voicemail":
-            box = rest.strip()
-            if not box:
-                raise InvalidInput(field, f"{item!r} names no box (voicemail:BOX)")
-            step = AfterHoursStep(AfterHoursKind.VOICEMAIL, valid_name(field, box))
-        elif item.lower() == "voicemail":
-            raise InvalidInput(field, f"{item!r} names no box (voicemail:BOX)")
-        elif any(ch.isdigit() for ch in item):
-            step = AfterHoursStep(AfterHoursKind.NUMBER, phone.normalize(item, region, field))
-        else:
-            raise InvalidInput(field, f"{item!r} is not oncall, a phone number or voicemail:BOX")
+        if last is not None and last.kind is AfterHoursKind.MENU:
+            raise InvalidInput(
+                field, f"{item!r} comes after {last}, which decides the rest; put the menu last"
+            )
+        step = _after_hours_step(item, region)
+        if step.kind is AfterHoursKind.TRIAGE and steps:
+            twice = any(s.kind is AfterHoursKind.TRIAGE for s in steps)
+            where = "twice" if twice else f"after {steps[-1]}"
+            raise InvalidInput(
+                field,
+                f"{item!r} comes {where} in {spec!r}: triage is asked once, first "
+                "(e.g. 'triage,oncall,voicemail:After Hours')",
+            )
         if step in steps:
             raise InvalidInput(field, f"{str(step)!r} appears twice in {spec!r}")
         steps.append(step)
+    if len(steps) == 1 and steps[0].kind is AfterHoursKind.TRIAGE:
+        raise InvalidInput(
+            field,
+            f"{spec!r} is only triage: give the steps it leads to "
+            "(e.g. 'triage,oncall,voicemail:After Hours')",
+        )
     return tuple(steps)
+
+
+def _after_hours_step(item: str, region: str) -> AfterHoursStep:
+    field = "after_hours"
+    head, sep, rest = item.partition(":")
+    word, head = item.lower(), head.strip().lower()
+    if word in ("oncall", "on-call"):
+        return AfterHoursStep(AfterHoursKind.ONCALL)
+    if word == "triage":
+        return AfterHoursStep(AfterHoursKind.TRIAGE)
+    if sep and head == "triage":
+        if rest.strip().lower() != "spoken":
+            raise InvalidInput(field, f"{item!r} is not triage or triage:spoken")
+        return AfterHoursStep(AfterHoursKind.TRIAGE, spoken=True)
+    if head in ("voicemail", "menu"):
+        kind = AfterHoursKind(head)
+        noun = "box" if kind is AfterHoursKind.VOICEMAIL else "menu"
+        if not sep or not rest.strip():
+            raise InvalidInput(field, f"{item!r} names no {noun} ({head}:{noun.upper()})")
+        return AfterHoursStep(kind, valid_name(field, rest.strip()))
+    if any(ch.isdigit() for ch in item):
+        return AfterHoursStep(AfterHoursKind.NUMBER, phone.normalize(item, region, field))
+    raise InvalidInput(
+        field,
+        f"{item!r} is not oncall, a phone number or voicemail:BOX (nor triage or menu:NAME; "
+        "e.g. 'triage,oncall,voicemail:After Hours')",
+    )
 
 
 # --- open or closed ---------------------------------------------------------------

@@ -9,23 +9,38 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TypeVar
 
+from pbx.core import phone
 from pbx.core.choices import choice
 from pbx.core.errors import InvalidInput
-from pbx.core.model import Destination, DestKind, RingTarget, Role, Strategy
+from pbx.core.model import (
+    MENU_KEYS,
+    Destination,
+    DestKind,
+    MenuTarget,
+    OptionKind,
+    RingTarget,
+    Role,
+    Strategy,
+)
 
 __all__ = [
     "EMERGENCY_NUMBERS",
     "NAME_MAX",
+    "count",
     "csv_list",
     "destination",
     "email",
     "extension_number",
     "hostname",
     "identifier",
+    "menu_option",
+    "menu_target",
     "name",
+    "ordered_options",
     "port",
     "provider_ref",
     "ring_target",
@@ -157,20 +172,103 @@ def seconds(field: str, s: str | int, lo: int, hi: int) -> int:
     return value
 
 
+def count(field: str, s: str | int, lo: int, hi: int) -> int:
+    """Parse a whole number ("2" or 2) within lo..hi inclusive."""
+    if isinstance(s, bool):
+        raise InvalidInput(field, f"{s!r} is not a whole number")
+    if isinstance(s, int):
+        value = s
+    else:
+        text = s.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise InvalidInput(field, f"{s!r} is not a whole number (e.g. '2')")
+        value = int(text)
+    if not lo <= value <= hi:
+        raise InvalidInput(field, f"{s!r} is out of range ({lo} to {hi})")
+    return value
+
+
 def destination(s: str, field: str = "destination") -> Destination:
-    """Parse "ext:NUMBER" or "group:NAME" ("extension:" is accepted for "ext:")."""
+    """Parse "ext:NUMBER", "group:NAME" or "menu:NAME" ("extension:" is accepted for "ext:")."""
     kind_text, sep, target = s.partition(":")
     kind_key = kind_text.strip().lower()
-    if not sep or kind_key not in ("ext", "extension", "group"):
+    if not sep or kind_key not in ("ext", "extension", "group", "menu"):
         raise InvalidInput(
-            field, f"{s!r} is not ext:NUMBER or group:NAME (e.g. 'ext:101', 'group:Dispatch')"
+            field,
+            f"{s!r} is not ext:NUMBER, group:NAME or menu:NAME "
+            "(e.g. 'ext:101', 'group:Dispatch', 'menu:Main')",
         )
     try:
         if kind_key == "group":
             return Destination(DestKind.GROUP, name(field, target))
+        if kind_key == "menu":
+            return Destination(DestKind.MENU, name(field, target))
         return Destination(DestKind.EXTENSION, extension_number(target, field))
     except InvalidInput as exc:
         raise InvalidInput(field, f"in {s!r}: {exc.reason}") from None
+
+
+_TARGET_HELP = (
+    "group:NAME, ext:NUMBER, user:NAME, voicemail:BOX, menu:NAME, number:PHONE (or a phone "
+    "number), oncall or repeat (e.g. 'group:Dispatch', 'ext:101', '+13125550100')"
+)
+_NAMED_TARGETS: dict[str, OptionKind] = {
+    "group": OptionKind.GROUP,
+    "user": OptionKind.USER,
+    "voicemail": OptionKind.VOICEMAIL,
+    "menu": OptionKind.MENU,
+}
+
+
+def menu_target(s: str, field: str, region: str) -> MenuTarget:
+    """Parse where a menu key (or a menu's default) sends the caller: `group:NAME`,
+    `ext:NUMBER` (or `extension:`), `user:NAME`, `voicemail:BOX`, `menu:NAME`,
+    `number:PHONE` or a bare phone number (normalised to E.164 in `region`),
+    `oncall` (the on-call technician) or `repeat` (play the menu again).
+    Whether the named entity exists is checked by the rules."""
+    text = s.strip()
+    word = text.lower()
+    if word in ("oncall", "on-call"):
+        return MenuTarget(OptionKind.ONCALL)
+    if word == "repeat":
+        return MenuTarget(OptionKind.REPEAT)
+    kind_text, sep, rest = text.partition(":")
+    kind_key = kind_text.strip().lower()
+    try:
+        if sep and kind_key in _NAMED_TARGETS:
+            return MenuTarget(_NAMED_TARGETS[kind_key], name(field, rest))
+        if sep and kind_key in ("ext", "extension"):
+            return MenuTarget(OptionKind.EXTENSION, extension_number(rest, field))
+        if sep and kind_key == "number":
+            return MenuTarget(OptionKind.NUMBER, phone.normalize(rest, region, field))
+        if not sep and text and any(ch.isdigit() for ch in text):
+            return MenuTarget(OptionKind.NUMBER, phone.normalize(text, region, field))
+    except InvalidInput as exc:
+        raise InvalidInput(field, f"in {s!r}: {exc.reason}") from None
+    if not text:
+        raise InvalidInput(field, f"is empty; give {_TARGET_HELP}")
+    raise InvalidInput(field, f"{s!r} is not {_TARGET_HELP}")
+
+
+def menu_option(s: str, field: str, region: str) -> tuple[str, MenuTarget]:
+    """Parse a menu option `KEY=TARGET` (e.g. `1=group:Dispatch`, `0=voicemail:Main`):
+    KEY is one of 0-9, * and #; TARGET as `menu_target` takes it."""
+    key_text, sep, target = s.partition("=")
+    key = key_text.strip()
+    if not sep:
+        raise InvalidInput(field, f"{s!r} is not KEY=TARGET (e.g. '1=group:Dispatch')")
+    if len(key) != 1 or key not in MENU_KEYS:
+        raise InvalidInput(
+            field, f"{key!r} in {s!r} is not a key (one of 0-9, * or #; e.g. '1=group:Dispatch')"
+        )
+    return key, menu_target(target, field, region)
+
+
+def ordered_options(
+    options: Iterable[tuple[str, MenuTarget]],
+) -> tuple[tuple[str, MenuTarget], ...]:
+    """Menu options in the order of the keys' labels: 0-9, then * and #."""
+    return tuple(sorted(options, key=lambda option: (MENU_KEYS.find(option[0]), option[0])))
 
 
 def provider_ref(s: str, field: str = "provider_ref") -> str:

@@ -33,20 +33,36 @@ from pbx.adapters.ami import (
     RegistrationEvent,
     SecurityEvent,
 )
-from pbx.adapters.ari import AriClient, AriError, AriEvent, RecordingEnded, StasisStart
-from pbx.adapters.ari_calls import AriCallChannel, AriDialer, AriEscalationCalls, AriRecordings
+from pbx.adapters.ari import (
+    AriClient,
+    AriError,
+    AriEvent,
+    DtmfReceived,
+    PlaybackFinished,
+    RecordingEnded,
+    StasisStart,
+)
+from pbx.adapters.ari_calls import (
+    AriCallChannel,
+    AriDialer,
+    AriEscalationCalls,
+    AriRecordings,
+    playback_of,
+)
 from pbx.adapters.backoff import Backoff
 from pbx.adapters.db.outbox import SqlOutbox
 from pbx.adapters.db.repository import SqlRepository, open_repository
 from pbx.adapters.email_sender import SmtpSender
 from pbx.adapters.journal import Journal
 from pbx.adapters.recordings import RecordingStore
+from pbx.adapters.sounds import PromptMaker
 from pbx.adapters.webhook_sender import WebhookSender
 from pbx.api.app import ApiState, make_app
 from pbx.api.backend import Backend
 from pbx.core import present
 from pbx.core.callflow import CallEnded
 from pbx.core.errors import InvalidInput
+from pbx.core.model import Directory
 from pbx.core.notifications import Channel
 from pbx.core.routing import RoutingIndex, RoutingOptions
 from pbx.core.voicemail import Message
@@ -60,7 +76,9 @@ from pbx.services.lamps import MessageLamps
 from pbx.services.message_save import MessageSaver
 from pbx.services.notifier import Notifier, Sender
 from pbx.services.oncall_alerts import OnCallAlerts
+from pbx.services.prompt_keeper import PromptKeeper
 from pbx.services.recording_fetch import RecordingFetcher
+from pbx.services.spoken_triage import SpokenTriage
 from pbx.services.transcription import Transcriber, WorkerDecoder
 
 SHIFT_CLOCK_SECONDS = 30.0
@@ -213,12 +231,22 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
         allow_international=settings.allow_international,
         main_number=settings.main_number,
     )
-    directory = DirectoryCache(repo, options)
+    sounds_dir = settings.asterisk_dir / "sounds"
+    prompts = PromptKeeper(PromptMaker(sounds_dir))
+    # the spoken triage has a decoder of its own: a caller on the line never waits
+    # behind voicemail transcription
+    ear = WorkerDecoder(settings.stt_engine, settings.vosk_model, default_cache() / "stt")
+    spoken = SpokenTriage(AriRecordings(client), ear)
+
+    def loaded(snapshot: Directory) -> None:
+        prompts.wake(snapshot)
+        spoken.directory_loaded(snapshot)
+
+    directory = DirectoryCache(repo, options, on_loaded=loaded)
     writer = CallLogWriter(repo, Journal(settings.call_journal))
     store = RecordingStore(settings.recordings_dir)
     fetcher = RecordingFetcher(AriRecordings(client), store, writer)
     presence = PresenceBook()
-    sounds_dir = settings.asterisk_dir / "sounds"
     sounds_view = asterisk_process.locate(settings).asterisk_dir_view + "/sounds"
     lamps = MessageLamps(repo.unread_counts, directory)
     session = aiohttp.ClientSession()
@@ -256,6 +284,7 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
         saver,
         alerts,
         events=state.events,
+        speech=spoken,
     )
     contacts: dict[tuple[str, str], ContactState] = {}
     state.live = _LiveBoard(control, contacts)
@@ -271,6 +300,8 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
     try:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(directory.run(), name="directory")
+            tasks.create_task(prompts.run(), name="prompts")
+            tasks.create_task(spoken.warm(), name="spoken-triage")
             tasks.create_task(writer.run(), name="call-log")
             tasks.create_task(fetcher.run(), name="recordings")
             tasks.create_task(saver.run(), name="voicemail")
@@ -303,6 +334,7 @@ async def _run_calls(settings: Settings, state: ApiState) -> None:
             await writer.flush(2.0)
         writer.close()
         decoder.close()
+        ear.close()
         await session.close()
         await client.close()
         await repo.close()
@@ -376,6 +408,12 @@ async def _run_ari(
             control.on_enter(Entered(ch.id, node, event.args, ch.caller))
         elif isinstance(event, RecordingEnded):
             control.on_recorded(event.name)
+        elif isinstance(event, DtmfReceived):
+            control.on_key(event.channel_id, event.digit)
+        elif isinstance(event, PlaybackFinished):
+            found = playback_of(event.playback_id)
+            if found is not None:
+                control.on_prompt_ended(*found)
 
     await client.run(on_event, connected, on_connect=on_connect, wake=booted)
 

@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager, suppress
 from pbx.adapters import asterisk_process
 from pbx.adapters.ami import Ami
 from pbx.adapters.db.repository import SqlRepository, open_repository
-from pbx.adapters.sounds import speak, write_sound
+from pbx.adapters.sounds import PromptMaker, speak, write_sound
+from pbx.core.oncall import OnCallSettings
 from pbx.runtime.settings import Settings, ensure_secrets
 from pbx.services.config import ConfigService
 from pbx.services.directory import DirectoryService
@@ -34,26 +35,43 @@ async def repository(settings: Settings) -> AsyncIterator[SqlRepository]:
         await repo.close()
 
 
+def prompt_maker(settings: Settings) -> PromptMaker:
+    """Makes prompt files (menus, triage questions) in the sounds directory Asterisk plays."""
+    return PromptMaker(settings.asterisk_dir / "sounds")
+
+
 @asynccontextmanager
 async def directory_service(settings: Settings) -> AsyncIterator[DirectoryService]:
     async with repository(settings) as repo:
-        yield DirectoryService(repo, settings.default_region, settings.allow_international)
+        yield DirectoryService(
+            repo,
+            settings.default_region,
+            settings.allow_international,
+            prompt_maker(settings),
+        )
 
 
-ONCALL_PROMPT = "pbx-oncall-intro"  # the dialplan's pbx-confirm plays it when it exists
+ONCALL_PROMPT = "pbx-oncall-intro"  # the dialplan's pbx-confirm plays these when they exist
+ONCALL_ACCEPT = "pbx-oncall-accept"
 
 
-def oncall_prompt(settings: Settings) -> Callable[[str], None]:
-    """Writes (or, for no business name, removes) "emergency call for <business>" in the
-    sounds Asterisk plays; without flite the dialplan keeps the stock "urgent" prompt."""
+def oncall_prompt(settings: Settings) -> Callable[[OnCallSettings], None]:
+    """Writes the on-call confirmation's sounds that the settings give as text, spoken by
+    flite: "emergency call for <business>" and the question to accept (`accept_prompt`).
+    One not given (or without flite) is removed: the dialplan plays the stock prompt."""
     sounds = settings.asterisk_dir / "sounds"
 
-    def make(business: str) -> None:
-        data = speak(f"Emergency call for {business}.") if business else None
-        if data is None:
-            (sounds / f"{ONCALL_PROMPT}.wav").unlink(missing_ok=True)
-        else:
-            write_sound(sounds, ONCALL_PROMPT, data)
+    def make(oncall: OnCallSettings) -> None:
+        business = oncall.business_name
+        for name, text in (
+            (ONCALL_PROMPT, f"Emergency call for {business}." if business else ""),
+            (ONCALL_ACCEPT, oncall.accept_prompt),
+        ):
+            data = speak(text) if text else None
+            if data is None:
+                (sounds / f"{name}.wav").unlink(missing_ok=True)
+            else:
+                write_sound(sounds, name, data)
 
     return make
 

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 from pbx.core import callflow, live
 from pbx.core.callflow import CallEnded, CallState, Context, DialEnded
 from pbx.core.calls import CallPatch, Direction
-from pbx.core.model import Directory
+from pbx.core.keywords import DEFAULT_KEYWORDS
+from pbx.core.model import Directory, Prompt
 from pbx.core.ringing import DeviceState, Presence, RingStats
 from pbx.core.routing import CallFacts, CallKind, Plan, RoutingIndex, RoutingOptions, route
 
@@ -48,6 +49,24 @@ class CallChannel(Protocol):
     async def voicemail(self, channel_id: str, command: callflow.Voicemail) -> None:
         """Answer, play the greeting, beep and record the message (stored recording
         `command.name`); the recording's end is reported through `CallControl.on_recorded`."""
+        ...
+
+    async def play_prompts(self, channel_id: str, prompts: tuple[Prompt, ...], play: int) -> None:
+        """Answer the channel (if not yet) and play `prompts` in turn as playback number
+        `play`; its end is reported through `CallControl.on_prompt_ended`."""
+        ...
+
+    async def stop_prompts(self, channel_id: str, play: int) -> None:
+        """Stop playback `play` of the channel (ended already is fine)."""
+        ...
+
+    async def record_speech(self, channel_id: str, command: callflow.RecordSpeech) -> None:
+        """Record the caller's spoken answer (no beep) as stored recording `command.name`;
+        its end is reported through `CallControl.on_recorded`."""
+        ...
+
+    async def stop_speech(self, name: str) -> None:
+        """Stop recording `name` (stopped already is fine)."""
         ...
 
     async def hangup(self, channel_id: str) -> None:
@@ -93,6 +112,13 @@ class EventSink(Protocol):
         self, type_: str, data: Mapping[str, Any], users: frozenset[str] = frozenset()
     ) -> None:
         """Hand an event to whoever listens (the API's stream); never blocks."""
+        ...
+
+
+class SpeechJudge(Protocol):
+    async def judge(self, name: str, listen_for: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """The transcript of stored recording `name` and the keywords found in it
+        (raises when it cannot be transcribed)."""
         ...
 
 
@@ -174,6 +200,7 @@ class CallControl:
         alerts: AlertSink | None = None,
         *,
         events: EventSink | None = None,
+        speech: SpeechJudge | None = None,
         clock: Callable[[], datetime] = _now,
         rng: random.Random | None = None,
     ) -> None:
@@ -185,6 +212,7 @@ class CallControl:
         self.messages = messages
         self.alerts = alerts
         self.events = events
+        self.speech = speech
         self.answered: dict[str, str] = {}  # channel id -> the answering leg's channel
         self.clock = clock
         self.rng = rng or random.Random()
@@ -193,6 +221,7 @@ class CallControl:
         self.stats = RingStats()
         self._stats_day = clock().astimezone().date()
         self._tasks: asyncio.TaskGroup | None = None
+        self._timers: dict[str, asyncio.TimerHandle] = {}  # channel id -> its menu's timer
 
     async def run(self) -> None:
         """Own the tasks that carry out channel operations; runs until cancelled."""
@@ -252,7 +281,12 @@ class CallControl:
         self._step(channel_id, state, ended)
 
     def on_recorded(self, name: str) -> None:
-        """A recording stopped: when it is a call's voicemail message, the message is complete."""
+        """A recording stopped: when it is a call's voicemail message, the message is complete;
+        when it is a spoken triage answer, it is transcribed."""
+        spoken = callflow.recording_channel(name, callflow.SPEECH_PREFIX)
+        if spoken is not None:
+            self._spawn(self._judge(spoken, name))
+            return
         channel_id = callflow.recording_channel(name, callflow.MESSAGE_PREFIX)
         state = self.sessions.get(channel_id or "")
         if channel_id is None or state is None:
@@ -266,6 +300,53 @@ class CallControl:
             log.debug("confirmation for call %s, which is not ours", linkedid)
             return
         self._step(linkedid, state, callflow.Confirmation(self.clock(), number, result))
+
+    def on_key(self, channel_id: str, digit: str) -> None:
+        """The caller of a call we route pressed a key (menus and triage)."""
+        state = self.sessions.get(channel_id)
+        if state is not None and digit:
+            self._step(channel_id, state, callflow.KeyPressed(self.clock(), digit))
+
+    def on_prompt_ended(self, channel_id: str, play: int) -> None:
+        """Prompt playback number `play` of a call ended (played out or stopped)."""
+        state = self.sessions.get(channel_id)
+        if state is not None:
+            self._step(channel_id, state, callflow.PromptEnded(self.clock(), play))
+
+    async def _judge(self, channel_id: str, name: str) -> None:
+        state = self.sessions.get(channel_id)
+        if state is None or not state.listening or self.speech is None:
+            return
+        try:
+            text, found = await self.speech.judge(name, self._listen_for(state))
+            heard = callflow.SpeechHeard(self.clock(), text, found)
+        except Exception as exc:
+            log.warning("call %s: spoken triage not understood: %s", channel_id, exc)
+            heard = callflow.SpeechHeard(self.clock(), "", failed=True)
+        state = self.sessions.get(channel_id)
+        if state is not None:
+            self._step(channel_id, state, heard)
+
+    def _listen_for(self, state: CallState) -> tuple[str, ...]:
+        """The emergency keywords of the called business number (else the trade's)."""
+        index = self.directory.index
+        number = index.numbers.get(state.plan.business_number or "") if index else None
+        if number is not None and number.keywords is not None:
+            return number.keywords
+        return DEFAULT_KEYWORDS
+
+    def _timer_fired(self, channel_id: str, timer: int) -> None:
+        self._timers.pop(channel_id, None)
+        state = self.sessions.get(channel_id)
+        if state is not None:
+            self._step(channel_id, state, callflow.TimerFired(self.clock(), timer))
+
+    def _start_timer(self, channel_id: str, seconds: float, timer: int) -> None:
+        old = self._timers.pop(channel_id, None)
+        if old is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[channel_id] = loop.call_later(seconds, self._timer_fired, channel_id, timer)
 
     def on_answered(self, linkedid: str, peer: str) -> None:
         """A leg of call `linkedid` answered (the channel `peer`)."""
@@ -384,6 +465,9 @@ class CallControl:
         if state.phase is callflow.Phase.DONE:
             self.sessions.pop(channel_id, None)
             self.answered.pop(channel_id, None)
+            timer = self._timers.pop(channel_id, None)
+            if timer is not None:
+                timer.cancel()
             self.stats = callflow.update_stats(self.stats, state.legs, self.clock())
             log.info("call %s ended: %s", channel_id, state.outcome)
             if not state.adopted:
@@ -412,6 +496,16 @@ class CallControl:
                 )
             elif isinstance(command, callflow.Announce):
                 self._spawn(self.channel.announce(channel_id, command.name))
+            elif isinstance(command, callflow.PlayPrompts):
+                self._spawn(self.channel.play_prompts(channel_id, command.prompts, command.play))
+            elif isinstance(command, callflow.StopPrompts):
+                self._spawn(self.channel.stop_prompts(channel_id, command.play))
+            elif isinstance(command, callflow.RecordSpeech):
+                self._spawn(self.channel.record_speech(channel_id, command))
+            elif isinstance(command, callflow.StopSpeech):
+                self._spawn(self.channel.stop_speech(command.name))
+            elif isinstance(command, callflow.StartTimer):
+                self._start_timer(channel_id, command.seconds, command.timer)
             elif isinstance(command, callflow.Hangup):
                 self._spawn(self.channel.hangup(channel_id))
 

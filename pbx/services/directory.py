@@ -1,25 +1,33 @@
 """The directory service: every admin change to users, extensions, numbers, groups,
-schedules, voicemail boxes, customers, jobs and trunks.
+schedules, voicemail boxes, menus, customers, jobs and trunks.
 
 The CLI and the API call these methods with raw user input; values are
 validated and normalised by the pure core, cross-references are checked
 against a fresh snapshot by `pbx.core.rules`, then the repository stores the
 change atomically. Any bad input raises `InvalidInput` before anything is stored.
+
+Prompts (a menu's, a triage step's question) are made by a `PromptMaking` (text
+spoken by flite, a WAV file checked and converted) off the event loop, after
+everything else about the change was checked. Without one, a text prompt is
+stored unspoken (the controller's prompt keeper speaks it) and a file is refused.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import string
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from pbx.core import phone, rules, schedule, validate
 from pbx.core.choices import choice
 from pbx.core.errors import InvalidInput, NotFound
 from pbx.core.model import (
     AfterHoursKind,
+    AfterHoursStep,
     BoxKind,
     BusinessNumber,
     Customer,
@@ -27,12 +35,17 @@ from pbx.core.model import (
     Extension,
     Job,
     JobStatus,
+    Menu,
+    MenuTarget,
+    OptionKind,
+    Prompt,
     RingGroup,
     Schedule,
     Trunk,
     User,
     VoicemailBox,
 )
+from pbx.core.prompts import check_text
 from pbx.services.ports import Repository
 
 SIP_PASSWORD_LENGTH = 24
@@ -48,13 +61,41 @@ def personal_box_name(number: str) -> str:
     return f"ext-{number}"
 
 
+def _pending(text: str | None) -> Prompt:
+    """A stand-in for a prompt still to be made (the rules only ask that it says something)."""
+    return Prompt(text) if text is not None else Prompt(sound="pending")
+
+
+def _one_of(text: str | None, file: str | Path | None, field: str) -> bool:
+    """Whether a prompt is given: its words or a WAV file, not both."""
+    if text is not None and file is not None:
+        raise InvalidInput(field, "give either the words or a WAV file, not both")
+    return text is not None or file is not None
+
+
+class PromptMaking(Protocol):
+    """Makes prompt files (`pbx.adapters.sounds.PromptMaker`); blocking, InvalidInput
+    naming `field` on bad input."""
+
+    def from_text(self, text: str, field: str = "prompt") -> Prompt: ...
+
+    def from_wav(self, path: Path, field: str = "prompt") -> Prompt: ...
+
+
 class DirectoryService:
     """Validated changes to the phone-system directory."""
 
-    def __init__(self, repo: Repository, region: str, allow_international: bool = False) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        region: str,
+        allow_international: bool = False,
+        prompts: PromptMaking | None = None,
+    ) -> None:
         self.repo = repo
         self.region = region
         self.allow_international = allow_international
+        self.prompts = prompts
 
     async def snapshot(self) -> Directory:
         return await self.repo.snapshot()
@@ -85,6 +126,42 @@ class DirectoryService:
             return None
         raw = raw.strip()
         return raw or None
+
+    async def _prompt(self, text: str | None, file: str | Path | None, field: str) -> Prompt | None:
+        """The prompt of `text` (spoken) or of the WAV `file` (errors name `field` or
+        `<field>_file`); None when neither is given."""
+        if not _one_of(text, file, field):
+            return None
+        if text is not None:
+            if self.prompts is None:
+                return Prompt(check_text(text, field))  # spoken later, by the prompt keeper
+            return await asyncio.to_thread(self.prompts.from_text, text, field)
+        assert file is not None
+        if self.prompts is None:
+            raise InvalidInput(
+                f"{field}_file",
+                "recorded prompts cannot be stored here (no sounds directory); "
+                "use the pbx command on the server",
+            )
+        return await asyncio.to_thread(self.prompts.from_wav, Path(file), f"{field}_file")
+
+    def _target(self, raw: str, field: str) -> MenuTarget:
+        target = validate.menu_target(raw, field, self.region)
+        if target.kind is OptionKind.NUMBER:
+            self._dialable(target.name, field)
+        return target
+
+    def _options(self, raw: Sequence[str]) -> list[tuple[str, MenuTarget]]:
+        """`KEY=TARGET` options, each key once."""
+        options: list[tuple[str, MenuTarget]] = []
+        for item in raw:
+            key, target = validate.menu_option(item, "option", self.region)
+            if any(k == key for k, _ in options):
+                raise InvalidInput("option", f"key {key} is given twice (one target per key)")
+            if target.kind is OptionKind.NUMBER:
+                self._dialable(target.name, "option")
+            options.append((key, target))
+        return options
 
     # -- users -------------------------------------------------------------
 
@@ -417,29 +494,218 @@ class DirectoryService:
         hours: Sequence[str],
         holidays: Sequence[str] = (),
         after_hours: str | None = None,
+        *,
+        triage_prompt: str | None = None,
+        triage_prompt_file: str | Path | None = None,
     ) -> Schedule:
+        """A new schedule; `triage_prompt` (words) or `triage_prompt_file` (a WAV file) is
+        the question of the chain's triage step (none: the standard question)."""
         sched = Schedule(
             name=validate.name("name", name),
             tz=schedule.parse_timezone(tz),
             hours=schedule.build_hours(hours),
             holidays=tuple(sorted({schedule.parse_holiday(h) for h in holidays})),
-            after_hours=schedule.parse_after_hours(after_hours, self.region) if after_hours else (),
+            after_hours=self._chain(after_hours) if after_hours else (),
         )
-        for step in sched.after_hours:
-            if step.kind is AfterHoursKind.NUMBER and step.target:
-                self._dialable(step.target, "after_hours")
         d = await self.snapshot()
         rules.check_schedule(d, sched)
-        return await self.repo.add(sched)
+        chain = await self._triage_prompt(sched.after_hours, triage_prompt, triage_prompt_file)
+        return await self.repo.add(replace(sched, after_hours=chain))
 
     async def get_schedule(self, name: str) -> Schedule:
         return rules.require_schedule(await self.snapshot(), name)
+
+    def _chain(self, after_hours: str) -> tuple[AfterHoursStep, ...]:
+        chain = schedule.parse_after_hours(after_hours, self.region)
+        for step in chain:
+            if step.kind is AfterHoursKind.NUMBER and step.target:
+                self._dialable(step.target, "after_hours")
+        return chain
+
+    async def _triage_prompt(
+        self,
+        chain: tuple[AfterHoursStep, ...],
+        text: str | None,
+        file: str | Path | None,
+        kept: Prompt | None = None,
+    ) -> tuple[AfterHoursStep, ...]:
+        """`chain` with its triage step asking `text` or `file` ('' text: the standard
+        question), else `kept`; a prompt for a chain without triage is refused."""
+        triage = next((s for s in chain if s.kind is AfterHoursKind.TRIAGE), None)
+        given = text is not None or file is not None
+        if triage is None:
+            if given:
+                field = "triage_prompt" if text is not None else "triage_prompt_file"
+                raise InvalidInput(
+                    field,
+                    "the after-hours chain has no triage step to ask it "
+                    "(e.g. --after-hours 'triage,oncall,voicemail:After Hours')",
+                )
+            return chain
+        if text is not None and not text.strip() and file is None:
+            prompt = None  # back to the standard question
+        elif given:
+            prompt = await self._prompt(text, file, "triage_prompt")
+        else:
+            prompt = kept
+        return tuple(replace(s, prompt=prompt) if s is triage else s for s in chain)
+
+    async def update_schedule(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        tz: str | None = None,
+        hours: Sequence[str] | None = None,
+        holidays: Sequence[str] | None = None,
+        after_hours: str | None = None,
+        triage_prompt: str | None = None,
+        triage_prompt_file: str | Path | None = None,
+    ) -> Schedule:
+        """Change a schedule: `hours` and `holidays` replace the stored ones, `after_hours`
+        the chain ('' clears it). The triage step keeps its question unless a new one
+        is given ('' for `triage_prompt`: the standard question)."""
+        d = await self.snapshot()
+        old = rules.require_schedule(d, name)
+        new = old
+        if new_name is not None:
+            new = replace(new, name=validate.name("name", new_name))
+        if tz is not None:
+            new = replace(new, tz=schedule.parse_timezone(tz))
+        if hours is not None:
+            new = replace(new, hours=schedule.build_hours(hours))
+        if holidays is not None:
+            new = replace(
+                new, holidays=tuple(sorted({schedule.parse_holiday(h) for h in holidays}))
+            )
+        if after_hours is not None:
+            new = replace(new, after_hours=self._chain(after_hours) if after_hours.strip() else ())
+        rules.check_schedule(d, new, previous=old)
+        kept = next((s.prompt for s in old.after_hours if s.kind is AfterHoursKind.TRIAGE), None)
+        chain = await self._triage_prompt(new.after_hours, triage_prompt, triage_prompt_file, kept)
+        return await self.repo.replace(old, replace(new, after_hours=chain))
 
     async def remove_schedule(self, name: str) -> None:
         d = await self.snapshot()
         sched = rules.require_schedule(d, name)
         rules.check_schedule_removal(d, sched)
         await self.repo.remove(sched)
+
+    # -- menus ---------------------------------------------------------------
+
+    async def add_menu(
+        self,
+        name: str,
+        *,
+        prompt: str | None = None,
+        prompt_file: str | Path | None = None,
+        options: Sequence[str] = (),
+        default: str | None = None,
+        timeout: int | str = 5,
+        retries: int | str = 2,
+        invalid_prompt: str | None = None,
+        invalid_prompt_file: str | Path | None = None,
+        direct_dial: bool = False,
+    ) -> Menu:
+        """A new auto attendant: its prompt (words or a WAV file), `KEY=TARGET` options,
+        the default after the misses run out (None: on with the call's plan)."""
+        if not _one_of(prompt, prompt_file, "prompt"):
+            raise InvalidInput("prompt", "a menu needs a prompt: the words to speak or a WAV file")
+        invalid_prompt = self._optional(invalid_prompt)
+        _one_of(invalid_prompt, invalid_prompt_file, "invalid_prompt")
+        menu = Menu(
+            name=validate.name("name", name),
+            prompt=_pending(prompt),
+            options=validate.ordered_options(self._options(options)),
+            default=self._target(default, "default") if default and default.strip() else None,
+            timeout=validate.count("timeout", timeout, *rules.MENU_TIMEOUT),
+            retries=validate.count("retries", retries, *rules.MENU_RETRIES),
+            direct_dial=direct_dial,
+        )
+        d = await self.snapshot()
+        rules.check_menu(d, menu)
+        made = await self._prompt(prompt, prompt_file, "prompt")
+        invalid = await self._prompt(invalid_prompt, invalid_prompt_file, "invalid_prompt")
+        return await self.repo.add(
+            replace(menu, prompt=made or menu.prompt, invalid_prompt=invalid)
+        )
+
+    async def menus(self) -> tuple[Menu, ...]:
+        """Every menu, by name."""
+        return (await self.snapshot()).menus
+
+    async def menu(self, name: str) -> Menu:
+        return rules.require_menu(await self.snapshot(), name)
+
+    async def update_menu(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        prompt: str | None = None,
+        prompt_file: str | Path | None = None,
+        options: Sequence[str] = (),
+        remove_options: Sequence[str] = (),
+        clear_options: bool = False,
+        default: str | None = None,
+        timeout: int | str | None = None,
+        retries: int | str | None = None,
+        invalid_prompt: str | None = None,
+        invalid_prompt_file: str | Path | None = None,
+        direct_dial: bool | None = None,
+    ) -> Menu:
+        """Change a menu. Options: `clear_options` drops them all, then `remove_options`
+        (keys) go, then `options` (`KEY=TARGET`) add or replace keys. '' clears the
+        default and the invalid-key prompt."""
+        new_prompt = _one_of(prompt, prompt_file, "prompt")
+        clear_invalid = invalid_prompt is not None and not invalid_prompt.strip()
+        if clear_invalid:
+            invalid_prompt = None
+        new_invalid = _one_of(invalid_prompt, invalid_prompt_file, "invalid_prompt")
+        d = await self.snapshot()
+        old = rules.require_menu(d, name)
+        new = old
+        if new_name is not None:
+            new = replace(new, name=validate.name("name", new_name))
+        keyed = dict(() if clear_options else old.options)
+        for raw in remove_options:
+            key = raw.strip()
+            if key not in keyed:
+                keys = f" (its keys: {', '.join(keyed)})" if keyed else ""
+                raise InvalidInput("remove_option", f"menu '{old.name}' has no key {key!r}{keys}")
+            del keyed[key]
+        keyed.update(self._options(options))
+        new = replace(new, options=validate.ordered_options(keyed.items()))
+        if default is not None:
+            new = replace(
+                new, default=self._target(default, "default") if default.strip() else None
+            )
+        if timeout is not None:
+            new = replace(new, timeout=validate.count("timeout", timeout, *rules.MENU_TIMEOUT))
+        if retries is not None:
+            new = replace(new, retries=validate.count("retries", retries, *rules.MENU_RETRIES))
+        if direct_dial is not None:
+            new = replace(new, direct_dial=direct_dial)
+        if new_prompt:
+            new = replace(new, prompt=_pending(prompt))
+        if clear_invalid or new_invalid:
+            new = replace(new, invalid_prompt=None)
+        rules.check_menu(d, new, previous=old)
+        if new_prompt:
+            new = replace(
+                new, prompt=await self._prompt(prompt, prompt_file, "prompt") or new.prompt
+            )
+        if new_invalid:
+            invalid = await self._prompt(invalid_prompt, invalid_prompt_file, "invalid_prompt")
+            new = replace(new, invalid_prompt=invalid)
+        return await self.repo.replace(old, new)
+
+    async def remove_menu(self, name: str) -> None:
+        """Remove a menu that no number, after-hours chain or other menu sends callers to."""
+        d = await self.snapshot()
+        menu = rules.require_menu(d, name)
+        rules.check_menu_removal(d, menu)
+        await self.repo.remove(menu)
 
     # -- voicemail boxes ---------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from pbx.core.model import Directory
@@ -35,11 +36,16 @@ class DirectoryCache:
     """The current routing index (implements `DirectoryView`)."""
 
     def __init__(
-        self, source: DirectorySource, options: RoutingOptions, poll: float = POLL_SECONDS
+        self,
+        source: DirectorySource,
+        options: RoutingOptions,
+        poll: float = POLL_SECONDS,
+        on_loaded: Callable[[Directory], None] | None = None,
     ) -> None:
         self.source = source
         self.options = options
         self.poll = poll
+        self.on_loaded = on_loaded  # told each new snapshot (must not block)
         self._index: RoutingIndex | None = None
         self._revision: int | None = None
         self._poked = asyncio.Event()
@@ -62,6 +68,8 @@ class DirectoryCache:
         index = await asyncio.to_thread(RoutingIndex.build, directory, self.options)
         self._index, self._revision = index, revision
         self.loaded.set()
+        if self.on_loaded is not None:
+            self.on_loaded(directory)
         return True
 
     async def run(self) -> None:

@@ -80,7 +80,7 @@ class OnCallService:
         region: str,
         clock: Callable[[], datetime] = _now,
         *,
-        prompt: Callable[[str], None] | None = None,
+        prompt: Callable[[OnCallSettings], None] | None = None,
     ) -> None:
         self.store = store
         self.region = region
@@ -356,8 +356,9 @@ class OnCallService:
         changed = {k: v for k, v in after.items() if before[k] != v}
         if changed:
             await self.store.save_oncall_settings(changed)
-        if "business_name" in changed and self.prompt is not None:
-            await asyncio.to_thread(self.prompt, new.business_name)
+        spoken = {"business_name", "accept_prompt"}
+        if spoken & changed.keys() and self.prompt is not None:
+            await asyncio.to_thread(self.prompt, new)
         return new
 
     async def dashboard(self) -> Dashboard:

@@ -84,8 +84,10 @@ class WorkerDecoder:
 
     def close(self) -> None:
         if self._pool is not None:
+            # the worker processes, taken before shutdown() forgets them
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
-            for process in list(getattr(self._pool, "_processes", {}).values()):
+            for process in processes:
                 process.kill()
             self._pool = None
 

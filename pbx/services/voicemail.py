@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from pbx.adapters.sounds import telephone_wav, write_sound
+from pbx.adapters.sounds import PromptMaker, telephone_wav, write_sound
 from pbx.core import keywords as kw
 from pbx.core import rules
 from pbx.core.choices import choice
@@ -142,6 +142,23 @@ class VoicemailService:
             data = await asyncio.to_thread(_telephone_wav, source)
             name = f"pbx/greeting-{_slug(old.name)}"
             await asyncio.to_thread(write_sound, self.sounds_dir, name, data)
+        await self.repo.replace(old, replace(old, greeting=name))
+        return name
+
+    async def set_greeting_text(self, box: str, text: str) -> str:
+        """Have flite speak `text` (offline) as the box's greeting; returns its sound name.
+
+        The text is stripped and must be 1..1000 characters (InvalidInput naming `text`).
+        The file is named by the voice and the words (`pbx/prompts/tts-<hash>`), so the
+        same words reuse the file already made; without flite the greeting is refused
+        and nothing changes.
+        """
+        d = await self.repo.snapshot()
+        old = rules.require_box(d, box)
+        maker = PromptMaker(self.sounds_dir)
+        prompt = await asyncio.to_thread(maker.from_text, text, "text")
+        name = prompt.sound
+        assert name is not None  # from_text always names the file it made
         await self.repo.replace(old, replace(old, greeting=name))
         return name
 

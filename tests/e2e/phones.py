@@ -23,7 +23,9 @@ import secrets
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -86,6 +88,85 @@ def render_scenario(name: str, target: Path, **values: str) -> Path:
     return target
 
 
+_INFO_KEY = """
+  <pause milliseconds="{ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      INFO [next_url] SIP/2.0
+      [routes]
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:CALLER@[local_ip]>;tag=[pid]call[call_number]
+      To: <sip:[service]@[remote_ip]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: {cseq} INFO
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal={digit}
+      Duration=160
+    ]]>
+  </send>
+  <recv response="200"/>
+  <nop><action><log message="KEY {digit}"/></action></nop>
+"""
+
+
+def key_presses(keys: Sequence[tuple[float, str]]) -> str:
+    """Scenario steps that press `keys` in turn, each (seconds after the previous, digit),
+    as SIP INFO application/dtmf-relay in the call's dialog (at most 6: BYE is CSeq 10)."""
+    if len(keys) > 6:
+        raise ValueError("at most 6 keys per call")
+    return "".join(
+        _INFO_KEY.format(ms=int(wait * 1000), cseq=3 + i, digit=digit)
+        for i, (wait, digit) in enumerate(keys)
+    )
+
+
+class RtpSink:
+    """Receives the RTP Asterisk sends a test caller (its port goes in the caller's SDP in
+    place of SIPp's media port) and keeps the mu-law payload, to check what was heard."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.settimeout(0.2)
+        self.port = int(self.sock.getsockname()[1])
+        self.payload = bytearray()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._receive, daemon=True)
+
+    def _receive(self) -> None:
+        while not self._stop.is_set():
+            try:
+                packet = self.sock.recv(2048)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if len(packet) > 12 and packet[1] & 0x7F == 0:  # PCMU
+                self.payload.extend(packet[12:])
+
+    def loud_seconds(self, floor: int = 500) -> float:
+        """Seconds of received audio louder than `floor` (16-bit scale): speech, not silence."""
+        return sum(1 for b in self.payload if abs(_ulaw(b)) > floor) / 8000
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+def _ulaw(byte: int) -> int:
+    byte = ~byte & 0xFF
+    magnitude = ((((byte & 0x0F) << 3) + 0x84) << ((byte & 0x70) >> 4)) - 0x84
+    return -magnitude if byte & 0x80 else magnitude
+
+
 def _spawn_sipp(command: list[str], workdir: Path) -> subprocess.Popen[bytes]:
     """A SIPp process of its own session, running in `workdir` (its output in sipp.out)."""
     with open(workdir / "sipp.out", "wb") as out:
@@ -124,6 +205,9 @@ def call(
     timeout: float = 30.0,
     audio: Path | None = None,
     cancel_after: float | None = None,
+    keys: Sequence[tuple[float, str]] = (),
+    listen: int | None = None,
+    audio_delay: float = 0.0,
 ) -> CallResult:
     """Place one call to `to` from `host` (as `caller`, answering a challenge with
     `password` when given), stay `hold` seconds once answered, then hang up.
@@ -131,10 +215,17 @@ def call(
     `audio`: a headerless 8 kHz mu-law file (`sox in.wav -r 8000 -c 1 -t ul out.ul`)
     streamed as RTP once the call is answered. `cancel_after`: give up after it
     rang that many seconds (a CANCEL; callers from the trunk only, no challenge).
+    `keys`: pressed once answered (see `key_presses`), before `audio` plays and the
+    hold begins; `audio_delay`: seconds of silence before the audio. `listen`: the port
+    Asterisk sends the call's audio to (an `RtpSink`), until it hears the caller's own RTP
+    (symmetric RTP then answers where that comes from).
     """
     folder = workdir / f"call-{caller.lstrip('+')}-{to.lstrip('+')}-{secrets.token_hex(4)}"
     folder.mkdir(parents=True)
     stream = f'<nop><action><exec rtp_stream="{audio},1,0"/></action></nop>' if audio else ""
+    if audio and audio_delay:
+        stream = f'<pause milliseconds="{int(audio_delay * 1000)}"/>' + stream
+    stream = key_presses(keys).replace("CALLER", caller) + stream
     if cancel_after is not None:
         scenario = render_scenario(
             "cancel.xml", folder / "cancel.xml",
@@ -145,6 +236,9 @@ def call(
             "call.xml", folder / "call.xml",
             HOLD_MS=str(int(hold * 1000)), CALLER=caller, **{"<!-- AUDIO -->": stream},
         )  # fmt: skip
+        if listen is not None:
+            text = scenario.read_text().replace("m=audio [media_port]", f"m=audio {listen}")
+            scenario.write_text(text)
     port, control = free_ports(2, 1, host)
     media = free_ports(1, 4, host)[0]
     log = folder / "call.log"
@@ -298,7 +392,11 @@ class SippPhone:
     def lamp_states(self) -> list[str]:
         """The Voice-Message lines of the message-waiting NOTIFYs received, e.g. ["1/0"]."""
         prefix = "NOTIFY Voice-Message: "
-        return [line[len(prefix) :].strip() for line in self._log().splitlines() if line.startswith(prefix)]
+        return [
+            line[len(prefix) :].strip()
+            for line in self._log().splitlines()
+            if line.startswith(prefix)
+        ]
 
     @property
     def unregistered(self) -> bool:

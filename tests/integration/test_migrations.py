@@ -51,6 +51,8 @@ TABLES = {
     "oncall_settings",
     "emergency_calls",
     "api_tokens",
+    "menus",
+    "menu_options",
 }
 
 
@@ -82,7 +84,7 @@ async def test_empty_database_has_no_revision(db_url: str) -> None:
 
 async def test_upgrade_head_creates_every_table(db_url: str) -> None:
     await migrate(db_url)
-    assert await current_revision(db_url) == head_revision() == "0005"
+    assert await current_revision(db_url) == head_revision() == "0006"
     names = await _inspect(db_url, lambda c: set(sa.inspect(c).get_table_names()))
     assert names == TABLES | {"alembic_version"}
     checks = await _inspect(

@@ -142,3 +142,15 @@ def test_a_refused_rotation_stores_nothing(home: Path) -> None:
         refused("response", "oncall", "log-call", ident, "--customer", "X", "--phone",
                 "3125550177", "--issue", "i", "--response", bad)  # fmt: skip
     assert json.loads(ok("oncall", "calls", "--json")) == []
+
+
+def test_the_confirmation_prompts_are_spoken_from_the_settings(home: Path) -> None:
+    sounds = home / "home" / "asterisk" / "sounds"
+    ok("oncall", "settings", "--set", "business_name=Acme Heating",
+       "--set", "accept_prompt=Press 1 to take this emergency, or 2 to pass it on.")  # fmt: skip
+    intro, accept = sounds / "pbx-oncall-intro.wav", sounds / "pbx-oncall-accept.wav"
+    assert intro.stat().st_size > 8000 and accept.stat().st_size > 8000  # > 0.5 s of speech
+    refused("accept_prompt", "oncall", "settings", "--set", "accept_prompt=Will you take it?")
+    assert accept.exists()  # refused: nothing changed
+    ok("oncall", "settings", "--set", "accept_prompt=")  # back to the standard question
+    assert not accept.exists() and intro.exists()

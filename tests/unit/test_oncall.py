@@ -955,12 +955,14 @@ def test_settings_text_round_trip() -> None:
         sla_minutes=15,
         auto_notify=False,
         business_name="Acme Heating",
+        accept_prompt="Press 1 to take this job.",
     )
     text = O.settings_text(custom)
     assert text == {
         "shift_hours": "10", "cadence": "biweekly", "roster": "Cat,Ann", "handoff": "07:30",
         "timezone": LONDON, "anchor": "2027-01-31", "emergency_number": "+13125550120",
         "sla_minutes": "15", "auto_notify": "false", "business_name": "Acme Heating",
+        "accept_prompt": "Press 1 to take this job.",
     }  # fmt: skip
     assert set(text) == set(O.SETTING_KEYS)
     assert O.settings_from_text(text) == custom
@@ -1215,3 +1217,13 @@ def test_dashboard_without_response_times_has_no_average() -> None:
     assert board.outcomes == {"Dispatched": 0, "Resolved": 0, "No Answer": 1, "Declined": 0}
     empty = O.dashboard([], [], OnCallSettings(), now)
     assert empty == O.Dashboard(0, 0, 0, {o.value: 0 for o in Outcome}, None, 30, None)
+
+
+def test_the_accept_question_must_ask_for_1_and_be_short() -> None:
+    assert O.parse_setting("accept_prompt", " Press one to go. ", "US") == "Press one to go."
+    assert O.parse_setting("accept_prompt", "", "US") == ""  # the standard question
+    with pytest.raises(InvalidInput, match="press 1") as bad:
+        O.parse_setting("accept_prompt", "Do you want it?", "US")
+    assert bad.value.field == "accept_prompt"
+    with pytest.raises(InvalidInput, match="300"):
+        O.parse_setting("accept_prompt", "press 1 " * 60, "US")

@@ -36,6 +36,7 @@ from pbx.adapters.db.tables import (
     UserRow,
 )
 from pbx.core import calls
+from pbx.core.callflow import Triage
 from pbx.core.calls import (
     CallLeg,
     CallPatch,
@@ -360,6 +361,8 @@ def _plain(name: str, value: Any) -> Any:
         return value
     if name in _ENUMS:
         return _ENUMS[name](value)
+    if name == "triage":  # the caller's answer to the after-hours triage
+        return Triage(value).value
     if name in _FLOATS:
         if isinstance(value, bool):
             raise TypeError("not a number")
@@ -448,6 +451,7 @@ def _record(row: Any, user: str | None, legs: list[CallLeg]) -> CallRecord:
         oncall_shift=row.oncall_shift_id,
         oncall_outcome=row.oncall_outcome,
         response_seconds=row.response_seconds,
+        triage=row.triage,
         id=row.id,
     )
 

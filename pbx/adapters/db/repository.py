@@ -5,8 +5,10 @@ the database; this module translates both ways. Every write is one transaction:
 a name that refers to nothing raises `NotFound`, a broken uniqueness or
 foreign-key rule raises `InvalidInput` naming the field, and either way nothing
 is stored. Every directory write also bumps the directory revision, in the same
-transaction. The call log's SQL lives in `calllog`, voicemail's in `voicemail`,
-on-call shifts, settings and the emergency call log's in `oncall`.
+transaction. Menus name their keys' targets by text: a rename of what they name
+follows in the same transaction (`_follow_rename`). The call log's SQL lives in
+`calllog`, voicemail's in `voicemail`, on-call shifts, settings and the emergency
+call log's in `oncall`.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from pbx.adapters.db.tables import (
     GroupRow,
     HolidayRow,
     JobRow,
+    MenuOptionRow,
+    MenuRow,
     NumberRow,
     OpenRangeRow,
     ScheduleRow,
@@ -64,7 +68,11 @@ from pbx.core.model import (
     Entity,
     Extension,
     Job,
+    Menu,
+    MenuTarget,
     OpenRange,
+    OptionKind,
+    Prompt,
     RingGroup,
     Schedule,
     Trunk,
@@ -74,9 +82,12 @@ from pbx.core.model import (
 from pbx.core.notifications import Notice
 from pbx.core.oncall import Changes, EmergencyCall, Shift, ShiftStatus, settings_from_text
 from pbx.core.ringing import RingStats
+from pbx.core.validate import ordered_options
 from pbx.core.voicemail import Escalation, Message, MessageFilters, TranscriptStatus
 
-E = TypeVar("E", bound=Entity)
+# what add/replace/remove store: the model's entities and menus
+Stored = Entity | Menu
+E = TypeVar("E", bound=Stored)
 T = TypeVar("T")
 
 
@@ -106,6 +117,7 @@ BOX = _Kind("voicemail box", "box", BoxRow, "name")
 CUSTOMER = _Kind("customer", "customer", CustomerRow, "id", quoted=False)
 JOB = _Kind("job", "job", JobRow, "id", quoted=False)
 TRUNK = _Kind("trunk", "trunk", TrunkRow, "name")
+MENU = _Kind("menu", "menu", MenuRow, "name")
 
 _KINDS: dict[type, _Kind] = {
     User: USER,
@@ -117,6 +129,7 @@ _KINDS: dict[type, _Kind] = {
     Customer: CUSTOMER,
     Job: JOB,
     Trunk: TRUNK,
+    Menu: MENU,
 }
 _BY_TABLE = {kind.row.__tablename__: kind for kind in _KINDS.values()}
 
@@ -151,6 +164,11 @@ _UNIQUE: dict[str, tuple[str, Callable[[Any], str]]] = {
         lambda n: f"{n.assigned_user!r} already has a direct number",
     ),
     "uq_trunks_name": ("trunk", lambda t: f"{t.name!r} is already taken"),
+    "uq_menus_name": ("menu", lambda m: f"{m.name!r} is already taken"),
+    "pk_menu_options": (
+        "option",
+        lambda m: f"key {_first_duplicate(k for k, _ in m.options)} is listed twice",
+    ),
     "uq_box_members_box_id_user_id": (
         "members",
         lambda b: f"{_first_duplicate(b.members)} is listed twice",
@@ -258,6 +276,16 @@ _PARENT_COLUMN: dict[type, str] = {
     HolidayRow: "schedule_id",
     AfterHoursStepRow: "schedule_id",
     CustomerPhoneRow: "customer_id",
+    MenuOptionRow: "menu_id",
+}
+
+# a menu target's kind -> the entity it names (oncall, repeat and numbers name none)
+_TARGET_KINDS: dict[OptionKind, _Kind] = {
+    OptionKind.EXTENSION: EXTENSION,
+    OptionKind.GROUP: GROUP,
+    OptionKind.USER: USER,
+    OptionKind.VOICEMAIL: BOX,
+    OptionKind.MENU: MENU,
 }
 
 
@@ -311,11 +339,25 @@ async def _fill_schedule(session: AsyncSession, s: Schedule, row: ScheduleRow) -
     row.name, row.tz = s.name, s.tz
     steps = []
     for i, step in enumerate(s.after_hours):
-        box = None
+        box = menu = None
         if step.kind is AfterHoursKind.VOICEMAIL:
             box = await _find(session, BOX, step.target, "after_hours")
-        target = None if box is not None else step.target
-        steps.append({"position": i, "kind": step.kind, "target": target, "box_id": box})
+        elif step.kind is AfterHoursKind.MENU:
+            menu = await _find(session, MENU, step.target, "after_hours")
+        target = None if box is not None or menu is not None else step.target
+        prompt = step.prompt or Prompt()
+        steps.append(
+            {
+                "position": i,
+                "kind": step.kind,
+                "target": target,
+                "box_id": box,
+                "menu_id": menu,
+                "prompt_text": prompt.text,
+                "prompt_sound": prompt.sound,
+                "spoken": step.spoken,
+            }
+        )
     return {
         OpenRangeRow: [
             {"position": i, "weekday": r.weekday, "start_minute": r.start, "end_minute": r.end}
@@ -334,12 +376,41 @@ async def _fill_number(session: AsyncSession, n: BusinessNumber, row: NumberRow)
     row.schedule_id = await _ref(session, SCHEDULE, n.schedule, "schedule")
     dest = n.destination
     row.dest_kind = dest.kind if dest else None
-    row.dest_extension_id = row.dest_group_id = None
+    row.dest_extension_id = row.dest_group_id = row.dest_menu_id = None
     if dest is not None and dest.kind is DestKind.EXTENSION:
         row.dest_extension_id = await _find(session, EXTENSION, dest.name, "destination")
+    elif dest is not None and dest.kind is DestKind.MENU:
+        row.dest_menu_id = await _find(session, MENU, dest.name, "destination")
     elif dest is not None:
         row.dest_group_id = await _find(session, GROUP, dest.name, "destination")
     return {}
+
+
+async def _check_target(session: AsyncSession, m: Menu, target: MenuTarget, field: str) -> None:
+    """The entity `target` names must exist (a menu may name itself)."""
+    kind = _TARGET_KINDS.get(target.kind)
+    if kind is None or (kind is MENU and target.name == m.name):
+        return
+    await _find(session, kind, target.name, field)
+
+
+async def _fill_menu(session: AsyncSession, m: Menu, row: MenuRow) -> _Children:
+    row.name, row.timeout, row.retries = m.name, m.timeout, m.retries
+    row.direct_dial = m.direct_dial
+    row.prompt_text, row.prompt_sound = m.prompt.text, m.prompt.sound
+    invalid = m.invalid_prompt or Prompt()
+    row.invalid_text, row.invalid_sound = invalid.text, invalid.sound
+    row.default_kind = m.default.kind if m.default is not None else None
+    row.default_target = m.default.name if m.default is not None else None
+    if m.default is not None:
+        await _check_target(session, m, m.default, "default")
+    for _, target in m.options:
+        await _check_target(session, m, target, "option")
+    return {
+        MenuOptionRow: [
+            {"key": key, "kind": target.kind, "target": target.name} for key, target in m.options
+        ]
+    }
 
 
 async def _fill_customer(session: AsyncSession, c: Customer, row: CustomerRow) -> _Children:
@@ -370,10 +441,11 @@ _FILLERS: dict[type, _Filler] = {
     Customer: _fill_customer,
     Job: _fill_job,
     Trunk: _fill_trunk,
+    Menu: _fill_menu,
 }
 
 
-async def _save(session: AsyncSession, item: Entity, row_id: int | None) -> int:
+async def _save(session: AsyncSession, item: Stored, row_id: int | None) -> int:
     """Insert `item` (row_id None) or overwrite the row `row_id` with it; returns the row id."""
     kind = _kind(item)
     row: Any = kind.row() if row_id is None else await session.get(kind.row, row_id)
@@ -408,6 +480,27 @@ async def _bump_revision(session: AsyncSession) -> None:
     if cast(Any, bumped).rowcount == 0:  # the migration inserts the row; be safe anyway
         session.add(DirectoryStateRow(id=1, directory_revision=1))
         await session.flush()
+
+
+def _prompt(text: str | None, sound: str | None) -> Prompt | None:
+    return None if text is None and sound is None else Prompt(text, sound)
+
+
+async def _follow_rename(session: AsyncSession, kind: _Kind, old: str, new: str) -> None:
+    """Menus name their targets: make those that named `old` (of `kind`) name `new`."""
+    target = next((k for k, v in _TARGET_KINDS.items() if v is kind), None)
+    if target is None or old == new:
+        return
+    await session.execute(
+        sa.update(MenuOptionRow)
+        .where(MenuOptionRow.kind == target, MenuOptionRow.target == old)
+        .values(target=new)
+    )
+    await session.execute(
+        sa.update(MenuRow)
+        .where(MenuRow.default_kind == target, MenuRow.default_target == old)
+        .values(default_target=new)
+    )
 
 
 async def _all(session: AsyncSession, row: Any, *order: Any) -> Sequence[Any]:
@@ -463,6 +556,8 @@ class SqlRepository:
             )
             jobs = await _all(s, JobRow, JobRow.id)
             trunks = await _all(s, TrunkRow, TrunkRow.id)
+            menus = await _all(s, MenuRow, MenuRow.id)
+            options = await _all(s, MenuOptionRow, MenuOptionRow.menu_id)
             shifts = await oncall.snapshot_shifts(s, datetime.now(UTC))
             settings = await oncall.settings_text(s)
 
@@ -471,6 +566,8 @@ class SqlRepository:
         ext = {r.id: r.number for r in extensions}
         group = {r.id: r.name for r in groups}
         schedule = {r.id: r.name for r in schedules}
+        menu = {r.id: r.name for r in menus}
+        menu_keys = _by_parent(options, lambda r: r.menu_id)
         box_users = _by_parent(box_members, lambda r: r.box_id)
         group_exts = _by_parent(members, lambda r: r.group_id)
         open_ranges = _by_parent(ranges, lambda r: r.schedule_id)
@@ -483,10 +580,35 @@ class SqlRepository:
                 return Destination(DestKind.EXTENSION, ext[r.dest_extension_id])
             if r.dest_kind is DestKind.GROUP and r.dest_group_id is not None:
                 return Destination(DestKind.GROUP, group[r.dest_group_id])
+            if r.dest_kind is DestKind.MENU and r.dest_menu_id is not None:
+                return Destination(DestKind.MENU, menu[r.dest_menu_id])
             return None
 
         def step(r: AfterHoursStepRow) -> AfterHoursStep:
-            return AfterHoursStep(r.kind, box[r.box_id] if r.box_id is not None else r.target)
+            target = r.target
+            if r.box_id is not None:
+                target = box[r.box_id]
+            elif r.menu_id is not None:
+                target = menu[r.menu_id]
+            return AfterHoursStep(r.kind, target, _prompt(r.prompt_text, r.prompt_sound), r.spoken)
+
+        def menu_of(r: MenuRow) -> Menu:
+            default = None
+            if r.default_kind is not None:
+                default = MenuTarget(r.default_kind, r.default_target or "")
+            return Menu(
+                r.name,
+                _prompt(r.prompt_text, r.prompt_sound) or Prompt(),
+                # in key order (0-9, *, #) here, not in SQL: the same on every collation
+                ordered_options(
+                    (o.key, MenuTarget(o.kind, o.target or "")) for o in menu_keys[r.id]
+                ),
+                default,
+                r.timeout,
+                r.retries,
+                _prompt(r.invalid_text, r.invalid_sound),
+                r.direct_dial,
+            )
 
         def by_key(items: Iterable[T], key: Callable[[T], str]) -> tuple[T, ...]:
             # sorted here, not in SQL: the same order on every backend and collation
@@ -606,6 +728,7 @@ class SqlRepository:
             ),
             shifts=shifts,
             oncall=settings_from_text(settings),
+            menus=by_key((menu_of(r) for r in menus), lambda m: m.name),
         )
 
     async def add(self, item: E) -> E:
@@ -636,9 +759,11 @@ class SqlRepository:
             new = cast(E, replace(new, id=key))
         async with self._writing(new) as session:
             await _save(session, new, await _find(session, kind, key))
+            if kind in _TARGET_KINDS.values():
+                await _follow_rename(session, kind, str(key), str(getattr(new, kind.key)))
         return new
 
-    async def remove(self, item: Entity) -> None:
+    async def remove(self, item: Stored) -> None:
         """Delete the stored entity; refused while anything still refers to it."""
         kind = _kind(item)
         key = getattr(item, kind.key)

@@ -8,7 +8,9 @@ something still in use); child rows (members, open ranges, phones, ...) are
 The call log (`calls`, `call_legs`) outlives the directory: its references are
 `ON DELETE SET NULL`. `directory_state` holds the directory's revision number.
 On-call shifts are coverage history: a user with shifts cannot be removed, nor a
-shift with logged emergency calls (`ON DELETE RESTRICT`).
+shift with logged emergency calls (`ON DELETE RESTRICT`). Menus name their keys'
+targets by text (kind and name): the repository makes renames follow, and the
+directory rules refuse removing what a menu names.
 
 Every constraint has an explicit, predictable name (see `NAMING`): the
 repository maps names back to fields, and Alembic's SQLite batch mode needs them.
@@ -31,6 +33,7 @@ from pbx.core.model import (
     BoxKind,
     DestKind,
     JobStatus,
+    OptionKind,
     RingTarget,
     Role,
     Strategy,
@@ -212,8 +215,42 @@ class HolidayRow(Base):
     day: Mapped[date] = mapped_column(sa.Date)
 
 
+class MenuRow(Timestamps, Base):
+    """An auto attendant. A prompt is its text and/or its made sound; the default's and the
+    options' targets are stored by name (`MenuTarget`: kind and name)."""
+
+    __tablename__ = "menus"
+    __table_args__ = (
+        sa.CheckConstraint("prompt_text IS NOT NULL OR prompt_sound IS NOT NULL", name="prompt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String, unique=True)
+    prompt_text: Mapped[str | None] = mapped_column(sa.Text)
+    prompt_sound: Mapped[str | None] = mapped_column(sa.String)
+    invalid_text: Mapped[str | None] = mapped_column(sa.Text)
+    invalid_sound: Mapped[str | None] = mapped_column(sa.String)
+    timeout: Mapped[int] = mapped_column(sa.Integer)
+    retries: Mapped[int] = mapped_column(sa.Integer)
+    default_kind: Mapped[OptionKind | None] = mapped_column(EnumText(OptionKind))
+    default_target: Mapped[str | None] = mapped_column(sa.String)
+    direct_dial: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+
+
+class MenuOptionRow(Base):
+    """One key of a menu and where it sends the caller (`target` "" for oncall and repeat)."""
+
+    __tablename__ = "menu_options"
+
+    menu_id: Mapped[int] = mapped_column(_cascade("menus.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String, primary_key=True)
+    kind: Mapped[OptionKind] = mapped_column(EnumText(OptionKind))
+    target: Mapped[str] = mapped_column(sa.String, server_default="")
+
+
 class AfterHoursStepRow(Base):
-    """One after-hours step; a voicemail step refers to its box by id so box renames follow."""
+    """One after-hours step; a voicemail step refers to its box by id and a menu step to its
+    menu, so renames follow. A triage step keeps its own question (NULL: the standard one)."""
 
     __tablename__ = "after_hours_steps"
 
@@ -222,16 +259,30 @@ class AfterHoursStepRow(Base):
     kind: Mapped[AfterHoursKind] = mapped_column(EnumText(AfterHoursKind))
     target: Mapped[str | None] = mapped_column(sa.String)
     box_id: Mapped[int | None] = mapped_column(_restrict("voicemail_boxes.id"), index=True)
+    menu_id: Mapped[int | None] = mapped_column(_restrict("menus.id"), index=True)
+    prompt_text: Mapped[str | None] = mapped_column(sa.Text)
+    prompt_sound: Mapped[str | None] = mapped_column(sa.String)
+    spoken: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+
+
+# exactly the column of the destination's kind is set (the migrations spell it out too)
+DESTINATION_CHECK = (
+    "(dest_kind IS NULL AND dest_extension_id IS NULL AND dest_group_id IS NULL"
+    " AND dest_menu_id IS NULL)"
+    " OR (dest_kind = 'ext' AND dest_extension_id IS NOT NULL AND dest_group_id IS NULL"
+    " AND dest_menu_id IS NULL)"
+    " OR (dest_kind = 'group' AND dest_group_id IS NOT NULL AND dest_extension_id IS NULL"
+    " AND dest_menu_id IS NULL)"
+    " OR (dest_kind = 'menu' AND dest_menu_id IS NOT NULL AND dest_extension_id IS NULL"
+    " AND dest_group_id IS NULL)"
+)
 
 
 class NumberRow(Timestamps, Base):
     __tablename__ = "business_numbers"
     __table_args__ = (
         sa.CheckConstraint(
-            "(dest_kind IS NULL AND dest_extension_id IS NULL AND dest_group_id IS NULL)"
-            " OR (dest_kind = 'ext' AND dest_extension_id IS NOT NULL AND dest_group_id IS NULL)"
-            " OR (dest_kind = 'group' AND dest_group_id IS NOT NULL"
-            " AND dest_extension_id IS NULL)",
+            DESTINATION_CHECK,
             name="destination",
         ),
     )
@@ -246,6 +297,7 @@ class NumberRow(Timestamps, Base):
     dest_kind: Mapped[DestKind | None] = mapped_column(EnumText(DestKind))
     dest_extension_id: Mapped[int | None] = mapped_column(_restrict("extensions.id"), index=True)
     dest_group_id: Mapped[int | None] = mapped_column(_restrict("ring_groups.id"), index=True)
+    dest_menu_id: Mapped[int | None] = mapped_column(_restrict("menus.id"), index=True)
     forward: Mapped[str | None] = mapped_column(sa.String)
     schedule_id: Mapped[int | None] = mapped_column(_restrict("schedules.id"), index=True)
     record: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
@@ -341,11 +393,10 @@ class CallRow(Timestamps, Base):
     voicemail_box: Mapped[str | None] = mapped_column(sa.String)
     transcript: Mapped[str | None] = mapped_column(sa.Text)
     route: Mapped[str] = mapped_column(sa.Text, server_default="[]")
-    oncall_shift_id: Mapped[int | None] = mapped_column(
-        _set_null("oncall_shifts.id"), index=True
-    )
+    oncall_shift_id: Mapped[int | None] = mapped_column(_set_null("oncall_shifts.id"), index=True)
     oncall_outcome: Mapped[str | None] = mapped_column(sa.String)  # an `Outcome` value
     response_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    triage: Mapped[str | None] = mapped_column(sa.String)  # a callflow `Triage` value
 
 
 class CallLegRow(Base):
@@ -426,9 +477,7 @@ class NoticeRow(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     payload: Mapped[str] = mapped_column(sa.Text, server_default="{}")
     attachment: Mapped[str | None] = mapped_column(sa.String)
-    message_id: Mapped[int | None] = mapped_column(
-        _set_null("voicemail_messages.id"), index=True
-    )
+    message_id: Mapped[int | None] = mapped_column(_set_null("voicemail_messages.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     next_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, server_default="0")
@@ -482,9 +531,7 @@ class EmergencyCallRow(Timestamps, Base):
     job_id: Mapped[int | None] = mapped_column(_set_null("jobs.id"), index=True)
     notes: Mapped[str] = mapped_column(sa.Text, server_default="")
     call_key: Mapped[str | None] = mapped_column(sa.String, unique=True)
-    message_id: Mapped[int | None] = mapped_column(
-        _set_null("voicemail_messages.id"), unique=True
-    )
+    message_id: Mapped[int | None] = mapped_column(_set_null("voicemail_messages.id"), unique=True)
 
 
 class ApiTokenRow(Timestamps, Base):
