@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import struct
 import tempfile
 import wave
 from pathlib import Path
@@ -59,11 +61,17 @@ class SpokenTriage:
         await self._needed.wait()
         with tempfile.TemporaryDirectory(prefix="pbx-triage-") as tmp:
             path = Path(tmp) / "silence.wav"
+            # a beep after a pause: silence or a steady tone is refused before the model
+            # is even loaded
+            tone = bytes(4000) + b"".join(
+                struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * n / 8000)))
+                for n in range(4000)
+            )
             with wave.open(str(path), "wb") as w:
                 w.setnchannels(1)
                 w.setsampwidth(2)
                 w.setframerate(8000)
-                w.writeframes(bytes(8000))
+                w.writeframes(tone)
             try:
                 await self.decoder(str(path), keywords.DEFAULT_KEYWORDS)
                 log.info("spoken triage: speech model loaded")

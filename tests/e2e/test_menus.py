@@ -121,7 +121,7 @@ def test_spoken_triage_hears_an_emergency_and_rings_on_call(system: System) -> N
         with ExitStack() as stack:
             ph = phones(stack, system, answer=("101",))
             said = inbound(
-                system, to=NIGHT, hold=4.0, timeout=60, audio=answer,
+                system, to=NIGHT, hold=25.0, timeout=60, audio=answer,
                 audio_delay=seconds_of(question) + 1.0,
             )  # fmt: skip
             assert said.answered, said.describe()

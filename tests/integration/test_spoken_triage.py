@@ -4,6 +4,8 @@ the emergency keywords (the recordings store stands in for Asterisk's)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -76,3 +78,19 @@ def test_spoken_triage_in_use_is_seen_in_the_directory() -> None:
 
     assert uses_spoken_triage(Directory(schedules=(schedule(True),)))
     assert not uses_spoken_triage(Directory(schedules=(schedule(False),)))
+
+
+async def test_the_ear_is_warmed_once_a_spoken_triage_is_in_use(
+    ear: WorkerDecoder, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pbx.core.model import AfterHoursKind, AfterHoursStep, Directory, Schedule
+
+    triage = SpokenTriage(Stored(), ear)
+    warming = asyncio.create_task(triage.warm())
+    await asyncio.sleep(0.1)
+    assert not warming.done()  # not needed yet
+    step = AfterHoursStep(AfterHoursKind.TRIAGE, spoken=True)
+    triage.directory_loaded(Directory(schedules=(Schedule("N", "UTC", (), after_hours=(step,)),)))
+    with caplog.at_level(logging.INFO, "pbx.services.spoken_triage"):
+        await asyncio.wait_for(warming, 60)
+    assert "speech model loaded" in caplog.text, caplog.text
