@@ -13,6 +13,7 @@ from cli.common import EXIT_BAD_INPUT, fail, settings, with_directory
 from pbx.core import phone
 from pbx.core.calls import Direction
 from pbx.core.errors import InvalidInput
+from pbx.core.model import MENU_KEYS
 from pbx.core.routing import (
     CallFacts,
     CallKind,
@@ -21,6 +22,7 @@ from pbx.core.routing import (
     RoutingOptions,
     StepKind,
     TargetKind,
+    follow,
     route,
 )
 
@@ -87,6 +89,20 @@ def _group_details(plan: Plan, index: RoutingIndex) -> list[str]:
     return lines
 
 
+def _keys(raw: str) -> list[str]:
+    """`2,1,-` as the keys pressed in turn ("" for none); InvalidInput names `keys`."""
+    found = []
+    for part in raw.split(","):
+        key = part.strip()
+        if key in ("-", ""):
+            found.append("")
+        elif len(key) == 1 and key in MENU_KEYS or key.isascii() and key.isdigit():
+            found.append(key)
+        else:
+            raise InvalidInput("keys", f"{part!r} is not a key (0-9, * or #), a number or -")
+    return found
+
+
 def simulate(
     number: str = typer.Option(
         ..., "--number", help="The business number called (or, with --internal, what was dialled)."
@@ -102,6 +118,12 @@ def simulate(
     ),
     internal: bool = typer.Option(
         False, "--internal", help="The call is placed by extension --from dialling --number."
+    ),
+    keys: str | None = typer.Option(
+        None,
+        "--keys",
+        help="What the caller presses at each menu and triage, in turn, comma-separated "
+        "('-' for nothing), e.g. 2,1: the plan then shows where those keys lead.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
@@ -119,14 +141,20 @@ def simulate(
         instant = parse_at(at, zone)
         kind = CallKind.INTERNAL if internal else CallKind.INBOUND
         plan = route(CallFacts(kind, number, caller), index, instant)
+        answers: list[str] = []
+        if keys is not None:
+            plan, answers = follow(plan, _keys(keys), index, instant)
     except InvalidInput as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     if as_json:
         body = {"at": instant.isoformat(), **asdict(plan), "failed": plan.failed}
         body["describe"] = plan.describe()
+        body["keys"] = answers
         typer.echo(json.dumps(body, indent=2))
         return
     typer.echo(_header(plan, instant, index))
+    for line in answers:
+        typer.echo(f"keys: {line}")
     for line in plan.describe():
         typer.echo(line)
     for line in _group_details(plan, index):

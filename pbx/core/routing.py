@@ -25,6 +25,7 @@ else the main number.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -520,6 +521,45 @@ def choose(
     if target is None:
         return plan
     return replace(plan, steps=(*head, *target_steps(target, reason, index, at)))
+
+
+def follow(
+    plan: Plan, keys: Sequence[str], index: RoutingIndex, at: datetime
+) -> tuple[Plan, list[str]]:
+    """The plan after the caller answers its menus and triage with `keys` in turn ("" for
+    pressing nothing), and a line per answer: what `pbx simulate --keys` shows."""
+    said: list[str] = []
+    start = 0
+    for key in keys:
+        at_step = next(
+            (
+                n
+                for n in range(start, len(plan.steps))
+                if plan.steps[n].kind in (StepKind.MENU, StepKind.TRIAGE) and not plan.steps[n].skip
+            ),
+            None,
+        )
+        if at_step is None:
+            said.append(f"key {key or '(none)'}: no menu or triage is left to answer")
+            break
+        step, pressed = plan.steps[at_step], f"pressed {key}" if key else "pressed nothing"
+        target: MenuTarget | None
+        if step.kind is StepKind.TRIAGE:
+            target = MenuTarget(OptionKind.ONCALL) if key == "1" else None
+            said.append(f"triage: {pressed}: {'an emergency' if target else 'not an emergency'}")
+            plan = choose(plan, at_step, target, "triage", index, at)
+        else:
+            menu = index.menus[step.name]
+            target = menu.option(key) if key else None
+            if target is None and menu.direct_dial and key in index.extensions:
+                target = MenuTarget(OptionKind.EXTENSION, key)
+            if target is None or target.kind is OptionKind.REPEAT:
+                pressed, target = f"{pressed} (then nothing): the default", menu.default
+            reason = f"menu {menu.name}: {pressed}"
+            said.append(f"{reason} -> {_target_text(target) if target else 'the next step'}")
+            plan = choose(plan, at_step, target, reason, index, at)
+        start = at_step + 1
+    return plan, said
 
 
 def target_steps(target: MenuTarget, reason: str, index: RoutingIndex, at: datetime) -> list[Step]:

@@ -35,6 +35,10 @@ def test_menu_keys_reach_their_phones_and_misses_reach_the_default(system: Syste
         )
         plan = system.run("simulate", "--number", MAIN).stdout
         assert "menu Main" in plan and "1 -> extension 101" in plan, plan
+        plan = system.run("simulate", "--number", MAIN, "--keys", "2").stdout
+        assert "keys: menu Main: pressed 2 -> extension 102" in plan, plan
+        bad = system.run("simulate", "--number", MAIN, "--keys", "x", check=False)
+        assert bad.returncode == 2 and bad.stderr.startswith("error: keys: "), bad.stderr
         system.start()
         with ExitStack() as stack:
             ph = phones(stack, system, answer=("101", "102", "103"))
