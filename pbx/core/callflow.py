@@ -224,27 +224,11 @@ class Voicemail:
     silence_seconds: int = VOICEMAIL_SILENCE_SECONDS
 
 
-@dataclass(frozen=True)
-class PlayPrompts:
-    """Answer the channel if needed and play these prompts in turn (playback `play`)."""
-
-    prompts: tuple[Prompt, ...]
-    play: int
-
-
-@dataclass(frozen=True)
-class StopPrompts:
-    """Stop playback `play` (the caller pressed a key)."""
-
-    play: int
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    """Report `TimerFired(timer)` after `seconds` (older timers of the call are stale)."""
-
-    seconds: float
-    timer: int
+# A menu's or the triage's own commands, carried out as they are: play prompts (answering
+# the channel first if needed), stop a playback on a key, report `TimerFired` later.
+PlayPrompts = menus.Play
+StopPrompts = menus.Stop
+StartTimer = menus.SetTimer
 
 
 @dataclass(frozen=True)
@@ -690,20 +674,15 @@ def _menu_commands(
 ) -> tuple[CallState, list[Command]]:
     commands: list[Command] = []
     for command in said:
-        if isinstance(command, menus.Play):
-            commands.append(PlayPrompts(command.prompts, command.play))
-        elif isinstance(command, menus.Stop):
-            commands.append(StopPrompts(command.play))
-        elif isinstance(command, menus.SetTimer):
-            seconds = command.seconds
-            if _spoken(state) and not state.listening and state.menu is not None:
-                # the question was asked: record the answer, wait for its transcript
-                state = replace(state, listening=True)
-                commands.append(
-                    RecordSpeech(speech_name(state.key), SPEECH_SECONDS, SPEECH_SILENCE_SECONDS)
-                )
-                seconds = SPEECH_SECONDS + JUDGE_SECONDS
-            commands.append(StartTimer(seconds, command.timer))
+        if isinstance(command, menus.SetTimer) and _spoken(state) and not state.listening:
+            # the question was asked: record the answer, wait for its transcript
+            state = replace(state, listening=True)
+            commands.append(
+                RecordSpeech(speech_name(state.key), SPEECH_SECONDS, SPEECH_SILENCE_SECONDS)
+            )
+            commands.append(StartTimer(SPEECH_SECONDS + JUDGE_SECONDS, command.timer))
+        elif not isinstance(command, menus.Chosen):
+            commands.append(command)
         else:
             state, more = _chosen(state, command, at or state.started_at, ctx)
             commands.extend(more)
